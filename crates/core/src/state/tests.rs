@@ -1,0 +1,307 @@
+use super::*;
+use crate::bytes::Sha256;
+use crate::event::{FailureReason, HandoffProof};
+use crate::ids::DeviceId;
+use crate::time::Timestamp;
+use proptest::prelude::*;
+use uuid::Uuid;
+
+const TASK: TaskId = TaskId(Uuid::from_u128(0xA11CE));
+const S1: StaffId = StaffId(1);
+const S2: StaffId = StaffId(2);
+
+fn phone(n: u128, staff: StaffId) -> Actor {
+    Actor::Device { device: DeviceId(Uuid::from_u128(n)), staff }
+}
+
+fn coordinator() -> Actor {
+    Actor::Coordinator { staff: StaffId(100) }
+}
+
+fn ev(id: u128, actor: Actor, seq: u64, at: i64, payload: EventPayload) -> Envelope {
+    Envelope {
+        id: EventId(Uuid::from_u128(id)),
+        task: TASK,
+        actor,
+        seq,
+        prev: Sha256::ZERO,
+        at: Timestamp(at),
+        payload,
+        signature: None,
+    }
+}
+
+fn delivered() -> EventPayload {
+    EventPayload::Delivered { proof: HandoffProof::default() }
+}
+
+fn failed() -> EventPayload {
+    EventPayload::AttemptFailed { reason: FailureReason::NobodyHome, note: String::new(), photos: vec![], retry_at: None }
+}
+
+fn run(kind: TaskKind, events: &[Envelope]) -> Result<TaskState, TransitionError> {
+    events.iter().try_fold(TaskState::new(TASK, kind), |s, e| s.apply(e))
+}
+
+#[test]
+fn a_delivery_goes_from_created_to_delivered() {
+    let events = [
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+        ev(2, coordinator(), 2, 20, EventPayload::CheckedOut { staff: S1 }),
+        ev(3, phone(1, S1), 1, 30, failed()),
+        ev(4, phone(1, S1), 2, 40, delivered()),
+    ];
+    let s = run(TaskKind::Delivery, &events).expect("valid history");
+    assert_eq!(s.status, TaskStatus::Delivered);
+    assert_eq!(s.assignee, Some(S1));
+    assert_eq!(s.attempts, 1);
+    assert!(!s.has_conflicts());
+}
+
+#[test]
+fn a_pickup_goes_from_requested_to_handed_in() {
+    let events = [
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+        ev(2, phone(1, S1), 1, 30, EventPayload::Collected { proof: HandoffProof::default(), materials: vec![] }),
+        ev(3, coordinator(), 2, 40, EventPayload::HandedIn),
+    ];
+    let s = run(TaskKind::Pickup, &events).expect("valid history");
+    assert_eq!(s.status, TaskStatus::HandedIn);
+}
+
+#[test]
+fn an_impossible_transition_names_the_task_the_state_and_the_event() {
+    let e = ev(9, coordinator(), 1, 10, EventPayload::HandedIn);
+    let err = TaskState::new(TASK, TaskKind::Pickup).apply(&e).expect_err("nothing collected yet");
+    assert_eq!(
+        err,
+        TransitionError::Impossible {
+            task: TASK,
+            state: TaskStatus::Requested,
+            event: e.id,
+            event_kind: EventKind::HandedIn
+        }
+    );
+    let msg = err.to_string();
+    assert!(msg.contains(&TASK.to_string()) && msg.contains("requested") && msg.contains("handed_in"), "{msg}");
+}
+
+#[test]
+fn a_phone_cannot_record_a_coordinators_decision_nor_a_coordinator_a_door_fact() {
+    let s = TaskState::new(TASK, TaskKind::Delivery);
+    let by_phone = ev(1, phone(1, S1), 1, 10, EventPayload::Cancelled { reason: "x".into() });
+    assert!(matches!(s.apply(&by_phone), Err(TransitionError::NotPermitted { .. })));
+    let by_coordinator = ev(2, coordinator(), 1, 10, delivered());
+    assert!(matches!(s.apply(&by_coordinator), Err(TransitionError::NotPermitted { .. })));
+}
+
+#[test]
+fn a_delivery_event_on_a_pickup_is_the_wrong_kind() {
+    let s = run(TaskKind::Pickup, &[ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 })])
+        .expect("assigned");
+    let err = s.apply(&ev(2, phone(1, S1), 1, 20, delivered())).expect_err("pickups are collected");
+    assert!(matches!(err, TransitionError::WrongKind { kind: TaskKind::Pickup, .. }), "{err}");
+}
+
+#[test]
+fn checking_out_to_someone_else_than_the_assignee_is_refused() {
+    let s = run(TaskKind::Delivery, &[ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 })])
+        .expect("assigned");
+    let err = s.apply(&ev(2, coordinator(), 2, 20, EventPayload::CheckedOut { staff: S2 })).expect_err("wrong staff");
+    assert!(matches!(err, TransitionError::WrongStaff { to: S2, assignee: Some(S1), .. }));
+}
+
+#[test]
+fn applying_an_event_twice_is_the_same_as_once() {
+    let a = ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 });
+    let f = ev(2, phone(1, S1), 1, 20, failed());
+    let once = run(TaskKind::Delivery, &[a.clone(), f.clone()]).expect("valid");
+    let twice = run(TaskKind::Delivery, &[a.clone(), f.clone(), f.clone(), a]).expect("duplicates are accepted");
+    assert_eq!(once, twice);
+    assert_eq!(twice.attempts, 1);
+}
+
+#[test]
+fn a_delivery_after_a_cancellation_is_kept_and_flagged() {
+    let events = [
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+        ev(2, coordinator(), 2, 20, EventPayload::Cancelled { reason: "resident collected it".into() }),
+        ev(3, phone(1, S1), 1, 30, delivered()),
+    ];
+    let s = run(TaskKind::Delivery, &events).expect("conflicts are not errors");
+    assert_eq!(s.status, TaskStatus::Delivered, "the packet was handed over: the fact stands");
+    assert_eq!(s.conflicts.len(), 1);
+    assert_eq!(s.conflicts[0].event, events[2].id);
+    assert_eq!(s.conflicts[0].kind, ConflictKind::AfterCancel);
+}
+
+#[test]
+fn a_delivery_after_an_unseen_reassignment_is_kept_and_flagged() {
+    let events = [
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+        ev(2, coordinator(), 2, 20, EventPayload::Reassigned { staff: S2 }),
+        ev(3, phone(1, S1), 1, 30, delivered()),
+    ];
+    let s = run(TaskKind::Delivery, &events).expect("conflicts are not errors");
+    assert_eq!(s.status, TaskStatus::Delivered);
+    assert_eq!(s.conflicts[0].kind, ConflictKind::NotAssignee { assignee: Some(S2) });
+}
+
+#[test]
+fn cancelling_an_already_delivered_task_changes_nothing_but_is_flagged() {
+    let events = [
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+        ev(2, phone(1, S1), 1, 30, delivered()),
+        ev(3, coordinator(), 2, 40, EventPayload::Cancelled { reason: "late".into() }),
+    ];
+    let s = run(TaskKind::Delivery, &events).expect("conflicts are not errors");
+    assert_eq!(s.status, TaskStatus::Delivered);
+    assert_eq!(s.conflicts[0].kind, ConflictKind::DecisionAfterFact { status: TaskStatus::Delivered });
+}
+
+#[test]
+fn fold_keeps_an_impossible_event_as_a_conflict_instead_of_dropping_it() {
+    let bad = ev(1, coordinator(), 1, 10, EventPayload::HandedIn);
+    let s = fold(TASK, TaskKind::Delivery, [&bad]);
+    assert!(s.applied.contains(&bad.id));
+    assert!(matches!(s.conflicts[0].kind, ConflictKind::Impossible { .. }));
+}
+
+#[test]
+fn fold_orders_a_lagging_phone_after_what_it_had_seen() {
+    // The phone's own clock says 5, but it had seen the checkout at 20: its recorder stamps 21.
+    let at = Timestamp::next_after(Timestamp(5), Some(Timestamp(20))).millis();
+    let events = [
+        ev(3, phone(1, S1), 1, at, delivered()),
+        ev(2, coordinator(), 2, 20, EventPayload::CheckedOut { staff: S1 }),
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+    ];
+    let s = fold(TASK, TaskKind::Delivery, &events);
+    assert_eq!(s.status, TaskStatus::Delivered);
+    assert!(!s.has_conflicts(), "{:?}", s.conflicts);
+}
+
+// ---- properties ----
+
+/// A random history: up to four actors (a coordinator and three phones, two of them the same staff member's),
+/// each recording random events with its own increasing sequence numbers.
+fn history() -> impl Strategy<Value = (TaskKind, Vec<Envelope>)> {
+    let kind = prop_oneof![Just(TaskKind::Delivery), Just(TaskKind::Pickup)];
+    let step = (0usize..4, 0usize..9, 0usize..3, -5i64..50);
+    (kind, prop::collection::vec(step, 0..24)).prop_map(|(kind, steps)| {
+        let actors = [coordinator(), phone(1, S1), phone(2, S2), phone(3, S1)];
+        let mut seq = [0u64; 4];
+        let mut clock = [0i64; 4];
+        let events = steps
+            .into_iter()
+            .enumerate()
+            .map(|(i, (a, p, staff, dt))| {
+                seq[a] += 1;
+                // Clocks mostly move forward but may jump back (a phone whose time was reset).
+                clock[a] += dt;
+                let staff = [S1, S2, StaffId(3)][staff];
+                let payload = match p {
+                    0 => EventPayload::Assigned { staff },
+                    1 => EventPayload::Reassigned { staff },
+                    2 => EventPayload::CheckedOut { staff },
+                    3 => delivered(),
+                    4 => failed(),
+                    5 => EventPayload::Collected { proof: HandoffProof::default(), materials: vec![] },
+                    6 => EventPayload::HandedIn,
+                    7 => EventPayload::Returned { note: String::new() },
+                    _ => EventPayload::Cancelled { reason: String::new() },
+                };
+                ev(i as u128 + 1, actors[a], seq[a], clock[a], payload)
+            })
+            .collect();
+        (kind, events)
+    })
+}
+
+/// Another arrival order of the same events that keeps each actor's own order, with some events delivered twice.
+fn rearrive(events: &[Envelope], picks: &[usize], dups: &[usize]) -> Vec<Envelope> {
+    let mut chains: BTreeMap<Actor, std::collections::VecDeque<Envelope>> = BTreeMap::new();
+    for e in events {
+        chains.entry(e.actor).or_default().push_back(e.clone());
+    }
+    let mut out = Vec::new();
+    let mut k = 0;
+    while chains.values().any(|c| !c.is_empty()) {
+        let live: Vec<Actor> = chains.iter().filter(|(_, c)| !c.is_empty()).map(|(a, _)| *a).collect();
+        let pick = live[picks.get(k).copied().unwrap_or(0) % live.len()];
+        k += 1;
+        if let Some(e) = chains.get_mut(&pick).and_then(|c| c.pop_front()) {
+            out.push(e);
+        }
+    }
+    for &d in dups {
+        if !events.is_empty() {
+            let e = events[d % events.len()].clone();
+            let at = d % (out.len() + 1);
+            out.insert(at, e);
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn any_interleaving_with_duplicates_folds_to_the_same_state(
+        (kind, events) in history(),
+        picks in prop::collection::vec(0usize..8, 0..40),
+        dups in prop::collection::vec(0usize..64, 0..6),
+    ) {
+        let reference = fold(TASK, kind, &events);
+        let other = rearrive(&events, &picks, &dups);
+        prop_assert_eq!(fold(TASK, kind, &other), reference.clone());
+        // Nothing is dropped: every distinct event is accounted for.
+        prop_assert_eq!(reference.applied.len(), events.len());
+    }
+
+    #[test]
+    fn canonical_order_keeps_each_actors_own_order_even_when_its_clock_went_back(
+        (_kind, events) in history(),
+        picks in prop::collection::vec(0usize..8, 0..40),
+    ) {
+        let arrived = rearrive(&events, &picks, &[]);
+        let ordered = canonical_order(&arrived);
+        let mut last: BTreeMap<Actor, u64> = BTreeMap::new();
+        for e in ordered {
+            let prev = last.insert(e.actor, e.seq).unwrap_or(0);
+            prop_assert!(e.seq > prev, "actor {} went from seq {} to {}", e.actor, prev, e.seq);
+        }
+    }
+
+    #[test]
+    fn apply_is_idempotent_and_fold_agrees_with_a_strict_replay(
+        (kind, events) in history(),
+    ) {
+        // Replaying the canonical order strictly either succeeds with exactly fold's state, or stops at an event
+        // that fold kept as an impossible conflict.
+        let folded = fold(TASK, kind, &events);
+        let mut s = TaskState::new(TASK, kind);
+        let mut strict_ok = true;
+        for e in canonical_order(&events) {
+            match s.apply(e) {
+                Ok(next) => {
+                    let again = next.apply(e);
+                    prop_assert_eq!(again.as_ref(), Ok(&next), "second apply changed the state");
+                    s = next;
+                }
+                Err(_) => {
+                    strict_ok = false;
+                    let kept = folded.conflicts.iter().any(|c| {
+                        c.event == e.id && matches!(c.kind, ConflictKind::Impossible { .. })
+                    });
+                    prop_assert!(kept, "event {} was neither applied nor kept", e.id);
+                    break;
+                }
+            }
+        }
+        if strict_ok {
+            prop_assert_eq!(s, folded);
+        }
+    }
+}
