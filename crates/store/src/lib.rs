@@ -1,0 +1,156 @@
+//! `jx-store`: the staff phone's local database, on rusqlite.
+//!
+//! It owns the tasks as last pulled from the centre, this device's own events (its hash chain and its outbox),
+//! photo blobs (files named by SHA-256, metadata in SQLite), the sync cursor and the device's identity. Every write
+//! that matters is one SQLite transaction; blob bytes are written to a temporary file, synced and renamed before
+//! their row is inserted, so a kill at any moment leaves either the whole blob or none of it.
+//!
+//! It depends on `jx-core` only. It must never import the sync engine, the centre, the UI or anything async: it is
+//! called by them, and it never talks to the network.
+
+mod blobs;
+mod error;
+mod events;
+mod schema;
+mod tasks;
+
+pub use blobs::BlobInfo;
+pub use error::{Result, StoreError};
+pub use events::{OutboxCounts, OutboxEntry, OutboxStatus};
+pub use tasks::{BuildingStop, HistoryEntry, StatusBar, TaskDetail, TaskRow};
+
+use jx_core::{DeviceId, StaffId, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+
+/// The store's database file inside its directory.
+pub const DB_FILE: &str = "store.sqlite";
+/// The blob folder inside its directory.
+pub const BLOB_DIR: &str = "blobs";
+
+/// Who this phone is at the centre.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceIdentity {
+    pub device: DeviceId,
+    pub staff: StaffId,
+    pub centre_url: String,
+    /// The device token the centre issued at enrolment.
+    pub token: Option<String>,
+}
+
+/// How durable a commit is. `Full` survives power loss; `Normal` (WAL) survives a killed app but may lose the
+/// last commits on power loss. The default is `Full`: nothing a staff member records may be lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Durability {
+    #[default]
+    Full,
+    Normal,
+}
+
+/// The device's local database.
+pub struct Store {
+    conn: Connection,
+    dir: PathBuf,
+}
+
+/// The wall clock, for callers that have no better time (the app). Tests pass their own times.
+pub fn now() -> Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    Timestamp(ms)
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`, migrating it to the current schema. A file that is not a store, or
+    /// that a newer app wrote, is refused with a clear error and left untouched.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Store> {
+        Self::open_with(dir, Durability::default())
+    }
+
+    pub fn open_with(dir: impl AsRef<Path>, durability: Durability) -> Result<Store> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(StoreError::io(&dir))?;
+        let path = dir.join(DB_FILE);
+        let conn = schema::open_checked(&path)?;
+        let sync = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
+             PRAGMA busy_timeout = 5000;"
+        ))?;
+        let mut store = Store { conn, dir };
+        schema::migrate(&mut store.conn, &path)?;
+        store.recover_blobs()?;
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// Records this phone's enrolment at a centre (replacing any earlier one).
+    pub fn enrol(&mut self, id: &DeviceIdentity, now: Timestamp) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO device (id, device_id, staff_id, centre_url, token, enrolled_at) VALUES (1, ?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET device_id = ?1, staff_id = ?2, centre_url = ?3, token = ?4, enrolled_at = ?5",
+            params![id.device.to_string(), id.staff.0, id.centre_url, id.token, now.millis()],
+        )?;
+        Ok(())
+    }
+
+    pub fn identity(&self) -> Result<Option<DeviceIdentity>> {
+        self.conn
+            .query_row("SELECT device_id, staff_id, centre_url, token FROM device WHERE id = 1", [], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?, r.get::<_, String>(2)?, r.get(3)?))
+            })
+            .optional()?
+            .map(|(device, staff, centre_url, token)| {
+                Ok(DeviceIdentity {
+                    device: device.parse().map_err(|e| StoreError::corrupt(format!("device id: {e}")))?,
+                    staff: StaffId(staff),
+                    centre_url,
+                    token,
+                })
+            })
+            .transpose()
+    }
+
+    /// The pull cursor the centre gave last time, if any.
+    pub fn cursor(&self) -> Result<Option<String>> {
+        self.setting("cursor")
+    }
+
+    pub fn set_cursor(&mut self, cursor: &str) -> Result<()> {
+        self.set_setting("cursor", cursor)
+    }
+
+    /// When the last sync round finished, if one ever did.
+    pub fn last_sync(&self) -> Result<Option<Timestamp>> {
+        Ok(self.setting("last_sync")?.and_then(|s| s.parse().ok()).map(Timestamp))
+    }
+
+    pub fn set_last_sync(&mut self, at: Timestamp) -> Result<()> {
+        self.set_setting("last_sync", &at.millis().to_string())
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}

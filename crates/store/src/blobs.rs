@@ -1,0 +1,154 @@
+//! Photo and signature blobs, content-addressed by SHA-256.
+//!
+//! Bytes go to `blobs/tmp/`, are synced, then renamed to `blobs/<first two hex>/<hex>` (rename is atomic on the
+//! same file system) and the folder synced, and only then is the row inserted. A kill before the rename leaves a
+//! temporary file, which the next open deletes; a kill between rename and insert leaves a whole file without a
+//! row, which the next open verifies and adopts. No reader ever sees half a blob.
+
+use crate::error::{Result, StoreError};
+use crate::{BLOB_DIR, Store};
+use jx_core::Timestamp;
+use jx_core::bytes::Sha256;
+use rusqlite::{OptionalExtension, params};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What the store knows of one blob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobInfo {
+    pub hash: Sha256,
+    pub size: u64,
+    pub mime: String,
+    pub uploaded: bool,
+}
+
+/// The media type by the file's first bytes; photos are JPEG or PNG, signatures PNG.
+pub fn sniff_mime(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        "image/jpeg"
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "image/png"
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        "image/webp"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+fn sync_dir(path: &Path) -> Result<()> {
+    // Making a rename durable needs the directory synced too (POSIX); harmless elsewhere.
+    fs::File::open(path).and_then(|d| d.sync_all()).map_err(StoreError::io(path))
+}
+
+impl Store {
+    fn blob_root(&self) -> PathBuf {
+        self.dir.join(BLOB_DIR)
+    }
+
+    /// Where a blob's bytes live.
+    pub fn blob_path(&self, hash: &Sha256) -> PathBuf {
+        let hex = hash.to_hex();
+        self.blob_root().join(&hex[..2]).join(hex)
+    }
+
+    /// Stores `bytes` once and returns their address. Storing the same bytes again is a no-op.
+    pub fn put_blob(&mut self, bytes: &[u8], now: Timestamp) -> Result<Sha256> {
+        let hash = Sha256::of(bytes);
+        if self.blob(&hash)?.is_some() && self.blob_path(&hash).is_file() {
+            return Ok(hash);
+        }
+        let final_path = self.blob_path(&hash);
+        let parent = final_path.parent().map(Path::to_path_buf).unwrap_or_else(|| self.blob_root());
+        let tmp_dir = self.blob_root().join("tmp");
+        fs::create_dir_all(&parent).map_err(StoreError::io(&parent))?;
+        fs::create_dir_all(&tmp_dir).map_err(StoreError::io(&tmp_dir))?;
+        let tmp = tmp_dir.join(format!("{}.{}.part", hash.to_hex(), uuid::Uuid::now_v7().simple()));
+        {
+            let mut f = fs::File::create(&tmp).map_err(StoreError::io(&tmp))?;
+            f.write_all(bytes).map_err(StoreError::io(&tmp))?;
+            f.sync_all().map_err(StoreError::io(&tmp))?;
+        }
+        fs::rename(&tmp, &final_path).map_err(StoreError::io(&final_path))?;
+        sync_dir(&parent)?;
+        self.conn.execute(
+            "INSERT OR IGNORE INTO blobs (sha256, size, mime, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![hash.to_hex(), bytes.len() as i64, sniff_mime(bytes), now.millis()],
+        )?;
+        Ok(hash)
+    }
+
+    pub fn blob(&self, hash: &Sha256) -> Result<Option<BlobInfo>> {
+        Ok(self
+            .conn
+            .query_row("SELECT size, mime, uploaded FROM blobs WHERE sha256 = ?1", [hash.to_hex()], |r| {
+                Ok(BlobInfo { hash: *hash, size: r.get::<_, i64>(0)? as u64, mime: r.get(1)?, uploaded: r.get(2)? })
+            })
+            .optional()?)
+    }
+
+    /// A blob's bytes, checked against its address.
+    pub fn read_blob(&self, hash: &Sha256) -> Result<Vec<u8>> {
+        let path = self.blob_path(hash);
+        let bytes = fs::read(&path).map_err(StoreError::io(&path))?;
+        if Sha256::of(&bytes) != *hash {
+            return Err(StoreError::CorruptBlob { hash: *hash });
+        }
+        Ok(bytes)
+    }
+
+    /// Blobs that events refer to and that the centre has not confirmed yet, oldest first.
+    pub fn blobs_to_upload(&self) -> Result<Vec<BlobInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT b.sha256, b.size, b.mime FROM blobs b JOIN event_blobs eb ON eb.sha256 = b.sha256
+             WHERE b.uploaded = 0 ORDER BY b.created_at, b.sha256",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?;
+        rows.map(|row| {
+            let (hex, size, mime) = row?;
+            let hash = Sha256::from_hex(&hex).map_err(|e| StoreError::corrupt(format!("blob {hex}: {e}")))?;
+            Ok(BlobInfo { hash, size: size as u64, mime, uploaded: false })
+        })
+        .collect()
+    }
+
+    /// The centre has the blob: it is never sent again.
+    pub fn mark_blob_uploaded(&mut self, hash: &Sha256) -> Result<()> {
+        self.conn.execute("UPDATE blobs SET uploaded = 1 WHERE sha256 = ?1", [hash.to_hex()])?;
+        Ok(())
+    }
+
+    /// At open: delete unfinished temporary files and adopt whole blobs whose row was never written.
+    pub(crate) fn recover_blobs(&mut self) -> Result<()> {
+        let root = self.blob_root();
+        let tmp = root.join("tmp");
+        if let Ok(entries) = fs::read_dir(&tmp) {
+            for e in entries.flatten() {
+                fs::remove_file(e.path()).map_err(StoreError::io(e.path()))?;
+            }
+        }
+        let Ok(shards) = fs::read_dir(&root) else { return Ok(()) };
+        for shard in shards.flatten() {
+            if shard.file_name() == "tmp" || !shard.path().is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(shard.path()).map_err(StoreError::io(shard.path()))?.flatten() {
+                let name = file.file_name().to_string_lossy().into_owned();
+                let Ok(hash) = Sha256::from_hex(&name) else { continue };
+                if self.blob(&hash)?.is_some() {
+                    continue;
+                }
+                let bytes = fs::read(file.path()).map_err(StoreError::io(file.path()))?;
+                if Sha256::of(&bytes) == hash {
+                    self.conn.execute(
+                        "INSERT OR IGNORE INTO blobs (sha256, size, mime, created_at) VALUES (?1, ?2, ?3, 0)",
+                        params![hash.to_hex(), bytes.len() as i64, sniff_mime(&bytes)],
+                    )?;
+                } else {
+                    fs::remove_file(file.path()).map_err(StoreError::io(file.path()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

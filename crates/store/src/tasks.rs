@@ -1,0 +1,257 @@
+//! Tasks on this phone: what the centre sent, the state it folds to with this device's own facts, and the queries
+//! the app's screens need (tonight's route by building, one task with its history, the status bar).
+
+use crate::error::{Result, StoreError};
+use crate::events::OutboxStatus;
+use crate::{OutboxCounts, Store};
+use jx_core::event::Envelope;
+use jx_core::model::{Address, TaskKind, TaskSheet};
+use jx_core::state::{self, TaskState, TaskStatus};
+use jx_core::{CompoundId, StaffId, TaskId, Timestamp};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use std::collections::BTreeMap;
+
+/// One task as a line of tonight's route.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskRow {
+    pub id: TaskId,
+    pub kind: TaskKind,
+    pub address: Address,
+    pub status: TaskStatus,
+    pub green: bool,
+    pub conflicts: u32,
+    pub resident_name: String,
+    pub service_item_name: String,
+}
+
+/// All of a staff member's tasks in one building: one stop of the route.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuildingStop {
+    pub compound: CompoundId,
+    pub building: u16,
+    pub tasks: Vec<TaskRow>,
+}
+
+/// One event of a task's history and, for this device's own, where it is in the outbox.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryEntry {
+    pub envelope: Envelope,
+    pub outbox: Option<OutboxStatus>,
+    pub reason: Option<String>,
+}
+
+/// Everything the task screen shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskDetail {
+    pub sheet: TaskSheet,
+    pub state: TaskState,
+    /// In canonical order.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// The counts behind the status bar and the sync chip.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusBar {
+    pub total: u32,
+    pub done: u32,
+    pub green_open: u32,
+    pub conflicts: u32,
+    pub outbox: OutboxCounts,
+    pub blobs_waiting: u32,
+    pub last_sync: Option<Timestamp>,
+}
+
+/// Every known event of a task: the centre's history and this device's own.
+pub(crate) fn load_task_events(tx: &Transaction<'_>, task: TaskId) -> Result<Vec<Envelope>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT encoded FROM task_history WHERE task_id = ?1 UNION ALL SELECT encoded FROM events WHERE task_id = ?1",
+    )?;
+    let rows = stmt.query_map([task.to_string()], |r| r.get::<_, Vec<u8>>(0))?;
+    rows.map(|b| Envelope::decode(&b?).map_err(StoreError::corrupt)).collect()
+}
+
+/// Writes a task's folded state into its row.
+pub(crate) fn write_task_state(tx: &Transaction<'_>, s: &TaskState) -> Result<()> {
+    let json = serde_json::to_string(s).map_err(StoreError::corrupt)?;
+    tx.execute(
+        "UPDATE tasks SET status = ?2, assignee = ?3, conflicts = ?4, state = ?5 WHERE task_id = ?1",
+        params![s.task.to_string(), s.status.as_str(), s.assignee.map(|a| a.0), s.conflicts.len() as i64, json],
+    )?;
+    Ok(())
+}
+
+fn kind_str(k: TaskKind) -> &'static str {
+    match k {
+        TaskKind::Delivery => "delivery",
+        TaskKind::Pickup => "pickup",
+    }
+}
+
+impl Store {
+    /// Stores a task as the centre sent it, with the events the centre knows of it, and folds in this device's
+    /// own. One transaction per task.
+    pub fn upsert_task(&mut self, sheet: &TaskSheet, history: &[Envelope], now: Timestamp) -> Result<TaskState> {
+        self.upsert_tasks(&[(sheet.clone(), history.to_vec())], now)?
+            .pop()
+            .ok_or_else(|| StoreError::corrupt("an upsert of one task returned nothing"))
+    }
+
+    /// Stores many tasks in one transaction (a first sync of an evening).
+    pub fn upsert_tasks(&mut self, tasks: &[(TaskSheet, Vec<Envelope>)], now: Timestamp) -> Result<Vec<TaskState>> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut out = Vec::with_capacity(tasks.len());
+        for (sheet, history) in tasks {
+            let t = &sheet.task;
+            let sheet_json = serde_json::to_string(sheet).map_err(StoreError::corrupt)?;
+            tx.execute(
+                "INSERT INTO tasks (task_id, kind, compound, building, unit, room, assignee, status, green, conflicts,
+                                    sheet, state, removed, pulled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, '', ?7, 0, ?8, '', 0, ?9)
+                 ON CONFLICT (task_id) DO UPDATE SET kind = ?2, compound = ?3, building = ?4, unit = ?5, room = ?6,
+                     green = ?7, sheet = ?8, removed = 0, pulled_at = ?9",
+                params![
+                    t.id.to_string(),
+                    kind_str(t.kind),
+                    t.address.compound.0,
+                    t.address.building,
+                    t.address.unit,
+                    t.address.room,
+                    sheet.green.any(),
+                    sheet_json,
+                    now.millis()
+                ],
+            )?;
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO task_history (event_id, task_id, at, encoded) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for e in history.iter().filter(|e| e.task == t.id) {
+                    ins.execute(params![e.id.to_string(), t.id.to_string(), e.at.millis(), e.encode()])?;
+                }
+            }
+            let known = load_task_events(&tx, t.id)?;
+            let folded = state::fold(t.id, t.kind, &known);
+            write_task_state(&tx, &folded)?;
+            out.push(folded);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The centre says this task is no longer this phone's (reassigned away or cancelled). It leaves at once if
+    /// the centre has all of this device's facts about it; otherwise it stays, hidden from the route, until then.
+    pub fn remove_task(&mut self, task: TaskId) -> Result<()> {
+        self.conn.execute("UPDATE tasks SET removed = 1 WHERE task_id = ?1", [task.to_string()])?;
+        self.purge_removed()?;
+        Ok(())
+    }
+
+    /// Deletes removed tasks whose every local fact the centre has acknowledged. Returns how many left.
+    pub fn purge_removed(&mut self) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let gone: Vec<String> = {
+            let mut stmt = tx.prepare(
+                "SELECT task_id FROM tasks t WHERE removed = 1 AND NOT EXISTS
+                   (SELECT 1 FROM events e WHERE e.task_id = t.task_id AND e.outbox != 'acknowledged')",
+            )?;
+            stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+        };
+        for id in &gone {
+            tx.execute("DELETE FROM task_history WHERE task_id = ?1", [id])?;
+            tx.execute("DELETE FROM tasks WHERE task_id = ?1", [id])?;
+        }
+        tx.commit()?;
+        Ok(gone.len())
+    }
+
+    /// Tonight's tasks of `staff`, one stop per building, in compound, building, unit and room order.
+    pub fn tonight(&self, staff: StaffId) -> Result<Vec<BuildingStop>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT sheet, status, conflicts FROM tasks WHERE assignee = ?1 AND removed = 0
+             ORDER BY compound, building, unit, room",
+        )?;
+        let rows =
+            stmt.query_map([staff.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?)))?;
+        let mut stops: Vec<BuildingStop> = Vec::new();
+        for row in rows {
+            let (sheet, status, conflicts) = row?;
+            let sheet: TaskSheet = serde_json::from_str(&sheet).map_err(StoreError::corrupt)?;
+            let status = TaskStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("status {status}")))?;
+            let a = sheet.task.address.clone();
+            let row = TaskRow {
+                id: sheet.task.id,
+                kind: sheet.task.kind,
+                status,
+                green: sheet.green.any(),
+                conflicts,
+                resident_name: sheet.resident_name,
+                service_item_name: sheet.service_item_name,
+                address: a.clone(),
+            };
+            match stops.last_mut() {
+                Some(s) if s.compound == a.compound && s.building == a.building => s.tasks.push(row),
+                _ => stops.push(BuildingStop { compound: a.compound, building: a.building, tasks: vec![row] }),
+            }
+        }
+        Ok(stops)
+    }
+
+    /// One task with its whole history.
+    pub fn task(&self, task: TaskId) -> Result<Option<TaskDetail>> {
+        let Some((sheet, state)) = self
+            .conn
+            .query_row("SELECT sheet, state FROM tasks WHERE task_id = ?1", [task.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let sheet: TaskSheet = serde_json::from_str(&sheet).map_err(StoreError::corrupt)?;
+        let state: TaskState = serde_json::from_str(&state).map_err(StoreError::corrupt)?;
+        let mut stmt = self.conn.prepare_cached("SELECT encoded FROM task_history WHERE task_id = ?1")?;
+        let mut all: Vec<Envelope> = stmt
+            .query_map([task.to_string()], |r| r.get::<_, Vec<u8>>(0))?
+            .map(|b| Envelope::decode(&b?).map_err(StoreError::corrupt))
+            .collect::<Result<_>>()?;
+        let own = self.own_events(task)?;
+        let outbox: BTreeMap<_, _> = own.iter().map(|o| (o.envelope.id, (o.status, o.reason.clone()))).collect();
+        all.extend(own.into_iter().map(|o| o.envelope));
+        let history = state::canonical_order(&all)
+            .into_iter()
+            .map(|e| {
+                let (status, reason) = outbox.get(&e.id).cloned().unzip();
+                HistoryEntry { envelope: e.clone(), outbox: status, reason: reason.flatten() }
+            })
+            .collect();
+        Ok(Some(TaskDetail { sheet, state, history }))
+    }
+
+    /// The counts for the status bar of `staff`'s phone.
+    pub fn status_bar(&self, staff: StaffId) -> Result<StatusBar> {
+        let (total, done, green_open, conflicts): (u32, u32, u32, u32) = self.conn.query_row(
+            "SELECT count(*),
+                    coalesce(sum(status IN ('delivered', 'returned', 'collected', 'handed_in', 'cancelled')), 0),
+                    coalesce(sum(green AND status IN ('assigned', 'checked_out', 'attempt_failed')), 0),
+                    coalesce(sum(conflicts > 0), 0)
+             FROM tasks WHERE assignee = ?1 AND removed = 0",
+            [staff.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        let blobs_waiting: u32 = self.conn.query_row(
+            "SELECT count(DISTINCT b.sha256) FROM blobs b JOIN event_blobs eb ON eb.sha256 = b.sha256
+             WHERE b.uploaded = 0",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(StatusBar {
+            total,
+            done,
+            green_open,
+            conflicts,
+            outbox: self.outbox_counts()?,
+            blobs_waiting,
+            last_sync: self.last_sync()?,
+        })
+    }
+}
