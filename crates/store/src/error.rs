@@ -21,6 +21,8 @@ pub enum StoreError {
     MissingBlob(Sha256),
     #[error("photo {hash} on disk does not match its name (damaged storage)")]
     CorruptBlob { hash: Sha256 },
+    #[error("this phone's event chain is broken at event {seq}")]
+    ChainBroken { seq: u64 },
     #[error("a stored row is damaged: {0}")]
     CorruptRow(String),
     #[error("database error: {0}")]

@@ -113,6 +113,32 @@ impl Store {
         .collect()
     }
 
+    /// One of this device's events by id.
+    pub fn event(&self, id: EventId) -> Result<Option<OutboxEntry>> {
+        Ok(self.entries("WHERE event_id = ?1", params![id.to_string()])?.pop())
+    }
+
+    /// Walks this device's whole chain and checks that every event names its predecessor's hash and that the
+    /// sequence has no gap. Returns the chain's length.
+    pub fn verify_chain(&self) -> Result<u64> {
+        let mut stmt = self.conn.prepare("SELECT seq, encoded, chain_hash FROM events ORDER BY seq")?;
+        let mut rows = stmt.query([])?;
+        let (mut expected_seq, mut prev) = (1u64, Sha256::ZERO);
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let encoded: Vec<u8> = r.get(1)?;
+            let stored: Vec<u8> = r.get(2)?;
+            let e = Envelope::decode(&encoded).map_err(StoreError::corrupt)?;
+            let hash = Sha256::of(&encoded);
+            if seq as u64 != expected_seq || e.seq != expected_seq || e.prev != prev || stored != hash.0 {
+                return Err(StoreError::ChainBroken { seq: seq as u64 });
+            }
+            expected_seq += 1;
+            prev = hash;
+        }
+        Ok(expected_seq - 1)
+    }
+
     pub fn outbox_counts(&self) -> Result<OutboxCounts> {
         let mut c = OutboxCounts::default();
         let mut stmt = self.conn.prepare("SELECT outbox, count(*) FROM events GROUP BY outbox")?;
