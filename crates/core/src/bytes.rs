@@ -134,8 +134,17 @@ mod tests {
     fn hex_round_trips_and_rejects_bad_input_with_a_reason() {
         let h = Sha256::of(b"x");
         assert_eq!(Sha256::from_hex(&h.to_hex()), Ok(h));
-        assert_eq!(Sha256::from_hex("abc"), Err(HexError::Length { expected: 64, got: 3 }));
-        assert!(matches!(Sha256::from_hex(&"zz".repeat(32)), Err(HexError::NotHex(_))));
+        assert_eq!(
+            Sha256::from_hex("abc"),
+            Err(HexError::Length {
+                expected: 64,
+                got: 3
+            })
+        );
+        assert!(matches!(
+            Sha256::from_hex(&"zz".repeat(32)),
+            Err(HexError::NotHex(_))
+        ));
     }
 
     #[test]

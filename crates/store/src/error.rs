@@ -9,8 +9,14 @@ use std::path::PathBuf;
 pub enum StoreError {
     #[error("{path} is not a Jing Xiaoer store (it was left untouched)")]
     NotAStore { path: PathBuf },
-    #[error("{path} was written by a newer version of the app (schema {found}, this app knows up to {supported}); update the app — the file was left untouched")]
-    NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    #[error(
+        "{path} was written by a newer version of the app (schema {found}, this app knows up to {supported}); update the app — the file was left untouched"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
     #[error("this phone is not enrolled at a centre yet")]
     NotEnrolled,
     #[error("task {0} is not on this phone")]
@@ -28,7 +34,10 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("file error at {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {
