@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every check of the project on a fresh machine of this kind: formatting, lints, every test of every crate,
+# and the web (wasm) build of the app. Installs what it needs itself, idempotently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ensure_rust_target wasm32-unknown-unknown
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test (workspace)"
+cargo test --workspace
+
+step "web build compiles (wasm32, feature web)"
+cargo check --target wasm32-unknown-unknown -p jing-xiaoer --features web
+
+step "all checks passed"
