@@ -20,7 +20,6 @@ rm -rf "$out" && mkdir -p "$out"
 wasm-bindgen --target web --no-typescript --out-dir "$out/pkg" \
   target/wasm32-unknown-unknown/release/jing-xiaoer.wasm
 cp web/index.html "$out/"
-cp -r assets "$out/assets"
 
 step "serving the app at http://127.0.0.1:$PORT/ (Ctrl-C stops it)"
 exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$out"

@@ -20,12 +20,17 @@ fn main() {
     eprintln!("{}", i18n::tr(Lang::En, i18n::Msg::ComingSoon));
 }
 
+/// The app's stylesheet, compiled in. `asset!` needs the `dx` bundler to rewrite its paths, and our builds use
+/// plain cargo + wasm-bindgen (no tool downloads), so the theme travels inside the binary instead: one file, every
+/// platform, no request that can fail offline.
+const THEME_CSS: &str = include_str!("../assets/main.css");
+
 /// The whole app: the language, the theme, the current screen.
 #[component]
 fn App() -> Element {
     use_context_provider(|| Signal::new(Lang::default()));
     rsx! {
-        document::Stylesheet { href: asset!("/assets/main.css") }
+        document::Style { {THEME_CSS} }
         screens::home::Home {}
     }
 }
