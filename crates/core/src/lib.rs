@@ -17,6 +17,7 @@ pub mod model;
 pub mod rng;
 pub mod state;
 pub mod time;
+pub mod wire;
 
 pub use event::{Actor, Envelope, EventKind, EventPayload};
 pub use ids::{CompoundId, DeviceId, EventId, ResidentId, ServiceItemId, StaffId, TaskId};

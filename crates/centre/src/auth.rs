@@ -1,0 +1,231 @@
+//! Who is calling: passwords (argon2), bearer tokens (random, stored only as their SHA-256), and the extractors
+//! that handlers name in their arguments — [`Coordinator`], [`StaffSession`], [`DeviceCaller`], [`Caller`].
+
+use crate::AppState;
+use crate::db::now;
+use crate::error::{ApiError, ApiResult};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use jx_core::bytes::Sha256;
+use jx_core::model::Role;
+use jx_core::{DeviceId, StaffId, Timestamp};
+use rusqlite::{OptionalExtension, params};
+
+pub fn hash_password(password: &str) -> ApiResult<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
+    let salt = SaltString::encode_b64(&bytes).map_err(ApiError::internal)?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A new random bearer token (256 bits, hex).
+pub fn new_token() -> ApiResult<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
+    Ok(hex::encode(bytes))
+}
+
+/// What the database keeps of a token.
+pub fn token_key(token: &str) -> String {
+    Sha256::of(token.as_bytes()).to_hex()
+}
+
+/// Stores a token for `staff` (and `device`, for a device token) that expires at `expires_at` (never, if none).
+pub fn store_token(
+    conn: &rusqlite::Connection,
+    token: &str,
+    staff: StaffId,
+    device: Option<DeviceId>,
+    expires_at: Option<Timestamp>,
+) -> ApiResult<()> {
+    conn.execute(
+        "INSERT INTO tokens (token_hash, staff_id, device_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![token_key(token), staff.0, device.map(|d| d.to_string()), expires_at.map(|t| t.millis()), now().millis()],
+    )?;
+    Ok(())
+}
+
+/// Any authenticated caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// A person logged in with a password.
+    Session { staff: StaffId, role: Role },
+    /// An enrolled, unrevoked staff phone.
+    Device { device: DeviceId, staff: StaffId },
+}
+
+/// A coordinator's session.
+#[derive(Clone, Copy, Debug)]
+pub struct Coordinator {
+    pub staff: StaffId,
+}
+
+/// A staff member's (or coordinator's) password session, as used to enrol a phone.
+#[derive(Clone, Copy, Debug)]
+pub struct StaffSession {
+    pub staff: StaffId,
+    pub role: Role,
+}
+
+/// An enrolled staff phone.
+#[derive(Clone, Copy, Debug)]
+pub struct DeviceCaller {
+    pub device: DeviceId,
+    pub staff: StaffId,
+}
+
+fn bearer(parts: &Parts) -> ApiResult<String> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| {
+            ApiError::Unauthenticated(
+                "unauthenticated",
+                "this endpoint needs a bearer token".into(),
+            )
+        })?;
+    let value = header.to_str().map_err(|_| {
+        ApiError::Unauthenticated(
+            "unauthenticated",
+            "the Authorization header is not text".into(),
+        )
+    })?;
+    value
+        .strip_prefix("Bearer ")
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unauthenticated(
+                "unauthenticated",
+                "the Authorization header is not `Bearer <token>`".into(),
+            )
+        })
+}
+
+/// staff, role, device, expires_at, revoked_at
+type TokenRow = (u32, String, Option<String>, Option<i64>, Option<i64>);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Caller> {
+        let key = token_key(&bearer(parts)?);
+        state
+            .db
+            .call(move |conn| {
+                let row: Option<TokenRow> = conn
+                    .query_row(
+                        "SELECT t.staff_id, s.role, t.device_id, t.expires_at, d.revoked_at
+                         FROM tokens t JOIN staff s ON s.id = t.staff_id
+                         LEFT JOIN devices d ON d.device_id = t.device_id
+                         WHERE t.token_hash = ?1",
+                        [key],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                    )
+                    .optional()?;
+                let Some((staff, role, device, expires, revoked)) = row else {
+                    return Err(ApiError::Unauthenticated("unknown_token", "this token is not valid".into()));
+                };
+                if expires.is_some_and(|e| e <= now().millis()) {
+                    return Err(ApiError::Unauthenticated("token_expired", "this token has expired; log in again".into()));
+                }
+                let staff = StaffId(staff);
+                match device {
+                    Some(d) => {
+                        if revoked.is_some() {
+                            return Err(ApiError::Forbidden(
+                                "device_revoked",
+                                "this device has been revoked by a coordinator; it must be enrolled again".into(),
+                            ));
+                        }
+                        let device = d.parse().map_err(ApiError::internal)?;
+                        Ok(Caller::Device { device, staff })
+                    }
+                    None => {
+                        let role = if role == "coordinator" { Role::Coordinator } else { Role::Staff };
+                        Ok(Caller::Session { staff, role })
+                    }
+                }
+            })
+            .await
+    }
+}
+
+impl FromRequestParts<AppState> for Coordinator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Coordinator> {
+        match Caller::from_request_parts(parts, state).await? {
+            Caller::Session {
+                staff,
+                role: Role::Coordinator,
+            } => Ok(Coordinator { staff }),
+            _ => Err(ApiError::Forbidden(
+                "coordinators_only",
+                "only a coordinator may do this".into(),
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for StaffSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<StaffSession> {
+        match Caller::from_request_parts(parts, state).await? {
+            Caller::Session { staff, role } => Ok(StaffSession { staff, role }),
+            Caller::Device { .. } => Err(ApiError::Forbidden(
+                "session_required",
+                "log in with a password to do this, not a device token".into(),
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for DeviceCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<DeviceCaller> {
+        match Caller::from_request_parts(parts, state).await? {
+            Caller::Device { device, staff } => Ok(DeviceCaller { device, staff }),
+            Caller::Session { .. } => Err(ApiError::Forbidden(
+                "device_required",
+                "only an enrolled staff phone may do this".into(),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_only_against_its_own_hash() {
+        let h = hash_password("correct horse").expect("hashes");
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse", &h));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_hashed() {
+        let (a, b) = (new_token().expect("token"), new_token().expect("token"));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_ne!(token_key(&a), a);
+    }
+}

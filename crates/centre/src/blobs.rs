@@ -1,0 +1,84 @@
+//! Photo and signature bytes, content-addressed by SHA-256, behind one interface: a local folder by default, an
+//! S3-compatible object store at city scale (the next back end).
+
+use async_trait::async_trait;
+use jx_core::bytes::Sha256;
+use std::io;
+use std::path::{Path, PathBuf};
+
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Stores `bytes` under `hash` (already checked by the caller). Returns false if it was already there.
+    async fn put(&self, hash: Sha256, bytes: Vec<u8>) -> io::Result<bool>;
+    async fn get(&self, hash: Sha256) -> io::Result<Option<Vec<u8>>>;
+}
+
+/// Blobs as files `<root>/<first two hex>/<hex>`, written to a temporary name, synced, and renamed into place.
+pub struct LocalBlobs {
+    root: PathBuf,
+}
+
+impl LocalBlobs {
+    pub fn new(root: &Path) -> io::Result<LocalBlobs> {
+        std::fs::create_dir_all(root.join("tmp"))?;
+        Ok(LocalBlobs {
+            root: root.to_path_buf(),
+        })
+    }
+
+    fn path(&self, hash: &Sha256) -> PathBuf {
+        let hex = hash.to_hex();
+        self.root.join(&hex[..2]).join(hex)
+    }
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobs {
+    async fn put(&self, hash: Sha256, bytes: Vec<u8>) -> io::Result<bool> {
+        let path = self.path(&hash);
+        let tmp = self.root.join("tmp").join(format!(
+            "{}.{}",
+            hash.to_hex(),
+            uuid::Uuid::now_v7().simple()
+        ));
+        tokio::task::spawn_blocking(move || {
+            if path.is_file() {
+                return Ok(false);
+            }
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            {
+                use std::io::Write;
+                let mut f = std::fs::File::create(&tmp)?;
+                f.write_all(&bytes)?;
+                f.sync_all()?;
+            }
+            std::fs::rename(&tmp, &path)?;
+            Ok(true)
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+
+    async fn get(&self, hash: Sha256) -> io::Result<Option<Vec<u8>>> {
+        match tokio::fs::read(self.path(&hash)).await {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The media types a blob may have, recognised by their first bytes.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}

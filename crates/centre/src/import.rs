@@ -1,0 +1,453 @@
+//! Importing the back office's export of finished cases (deliveries) and pickup requests, as CSV or JSON.
+//!
+//! Every row is checked on its own and every bad row is reported with its line and the reason; then the good rows
+//! go in, in one transaction, or nothing does, as the caller chose. Both formats share one validator: a JSON row is
+//! an object with the CSV's column names as keys.
+
+use crate::db::now;
+use crate::error::{ApiError, ApiResult};
+use crate::town::{insert_resident, insert_task};
+use jx_core::model::{Address, GreenChannel, ProofPolicy, Task, TaskKind};
+use jx_core::wire::{ImportMode, ImportReport, ImportRowError};
+use jx_core::{CompoundId, EventId, ResidentId, ServiceItemId, TaskId};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The columns of an import, in the order of the CSV template.
+pub const COLUMNS: &[&str] = &[
+    "kind",
+    "case_number",
+    "service_item",
+    "resident_name",
+    "resident_phone",
+    "compound",
+    "building",
+    "unit",
+    "room",
+    "elderly",
+    "disabled",
+    "pregnant",
+    "follows_case",
+];
+const REQUIRED: &[&str] = &[
+    "kind",
+    "case_number",
+    "service_item",
+    "resident_name",
+    "resident_phone",
+    "compound",
+    "building",
+    "unit",
+    "room",
+];
+
+type Row = BTreeMap<String, String>;
+
+/// Reads CSV (UTF-8, an Excel BOM allowed) into rows numbered by their line in the file.
+pub fn parse_csv(body: &[u8]) -> Result<Vec<(usize, Row)>, ImportRowError> {
+    let body = body.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(body);
+    if std::str::from_utf8(body).is_err() {
+        return Err(ImportRowError {
+            line: 1,
+            field: None,
+            reason: "the file is not UTF-8 text; in Excel, save it as “CSV UTF-8”".into(),
+        });
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(body);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| ImportRowError {
+            line: 1,
+            field: None,
+            reason: format!("the header line is unreadable: {e}"),
+        })?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if let Some(missing) = REQUIRED.iter().find(|c| !headers.iter().any(|h| h == *c)) {
+        return Err(ImportRowError {
+            line: 1,
+            field: Some((*missing).into()),
+            reason: format!("the header has no column “{missing}”"),
+        });
+    }
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        match record {
+            Ok(r) => rows.push((
+                line,
+                headers
+                    .iter()
+                    .cloned()
+                    .zip(r.iter().map(str::to_string))
+                    .collect(),
+            )),
+            Err(e) => {
+                let mut bad = Row::new();
+                bad.insert("__error".into(), e.to_string());
+                rows.push((line, bad));
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Reads a JSON array of objects into rows numbered from 1.
+pub fn parse_json(body: &[u8]) -> Result<Vec<(usize, Row)>, ImportRowError> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| ImportRowError {
+        line: e.line(),
+        field: None,
+        reason: format!("not valid JSON: {e}"),
+    })?;
+    let items = value.as_array().ok_or_else(|| ImportRowError {
+        line: 1,
+        field: None,
+        reason: "expected a JSON array of rows".into(),
+    })?;
+    Ok(items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let mut row = Row::new();
+            match item.as_object() {
+                Some(obj) => {
+                    for (k, v) in obj {
+                        let text = match v {
+                            serde_json::Value::String(s) => s.trim().to_string(),
+                            serde_json::Value::Null => String::new(),
+                            other => other.to_string(),
+                        };
+                        row.insert(k.clone(), text);
+                    }
+                }
+                None => {
+                    row.insert("__error".into(), "a row must be a JSON object".into());
+                }
+            }
+            (i + 1, row)
+        })
+        .collect())
+}
+
+/// What the validator needs to know of the town and the tasks already there.
+struct Context {
+    buildings: HashMap<u32, BTreeSet<u16>>,
+    service_items: BTreeSet<u32>,
+}
+
+struct NewTask {
+    kind: TaskKind,
+    case_number: String,
+    service_item: ServiceItemId,
+    resident_name: String,
+    resident_phone: String,
+    address: Address,
+    green: GreenChannel,
+    follows_case: Option<String>,
+}
+
+fn flag(row: &Row, key: &str, errors: &mut Vec<(String, String)>) -> bool {
+    match row.get(key).map(|s| s.to_lowercase()).as_deref() {
+        None | Some("") | Some("0") | Some("false") | Some("否") | Some("n") | Some("no") => false,
+        Some("1") | Some("true") | Some("是") | Some("y") | Some("yes") => true,
+        Some(other) => {
+            errors.push((
+                key.into(),
+                format!("“{other}” is not yes/no (use 1/0, true/false or 是/否)"),
+            ));
+            false
+        }
+    }
+}
+
+fn validate(row: &Row, ctx: &Context) -> Result<NewTask, Vec<(String, String)>> {
+    if let Some(e) = row.get("__error") {
+        return Err(vec![(String::new(), format!("unreadable row: {e}"))]);
+    }
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let get = |k: &str| row.get(k).map(String::as_str).unwrap_or("");
+    for k in REQUIRED {
+        if get(k).is_empty() {
+            errors.push(((*k).into(), "is empty".into()));
+        }
+    }
+    let kind = match get("kind") {
+        "delivery" | "送达" => Some(TaskKind::Delivery),
+        "pickup" | "收件" => Some(TaskKind::Pickup),
+        "" => None,
+        other => {
+            errors.push((
+                "kind".into(),
+                format!("“{other}” is neither delivery/送达 nor pickup/收件"),
+            ));
+            None
+        }
+    };
+    let number = |k: &str, errors: &mut Vec<(String, String)>| -> Option<u32> {
+        let v = get(k);
+        if v.is_empty() {
+            return None;
+        }
+        v.parse::<u32>()
+            .map_err(|_| errors.push((k.into(), format!("“{v}” is not a whole number"))))
+            .ok()
+    };
+    let service_item = number("service_item", &mut errors);
+    if let Some(s) = service_item.filter(|s| !ctx.service_items.contains(s)) {
+        errors.push((
+            "service_item".into(),
+            format!("service item {s} is not in the catalogue"),
+        ));
+    }
+    let compound = number("compound", &mut errors);
+    let building = number("building", &mut errors);
+    let unit = number("unit", &mut errors);
+    match compound.map(|c| (c, ctx.buildings.get(&c))) {
+        Some((c, None)) => errors.push((
+            "compound".into(),
+            format!("compound {c} is not in this centre's town"),
+        )),
+        Some((c, Some(bs))) => {
+            if let Some(b) = building.filter(|b| !bs.contains(&(*b as u16))) {
+                errors.push((
+                    "building".into(),
+                    format!("compound {c} has no building {b}"),
+                ));
+            }
+        }
+        None => {}
+    }
+    if unit == Some(0) || unit.is_some_and(|u| u > 99) {
+        errors.push(("unit".into(), "must be between 1 and 99".into()));
+    }
+    let phone = get("resident_phone");
+    if !(phone.is_empty() || is_mobile(phone)) {
+        errors.push((
+            "resident_phone".into(),
+            "is not an 11-digit mainland mobile number".into(),
+        ));
+    }
+    if get("resident_name").chars().count() > 40 {
+        errors.push((
+            "resident_name".into(),
+            "is longer than 40 characters".into(),
+        ));
+    }
+    let green = GreenChannel {
+        elderly: flag(row, "elderly", &mut errors),
+        disabled: flag(row, "disabled", &mut errors),
+        pregnant: flag(row, "pregnant", &mut errors),
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (Some(kind), Some(service_item), Some(compound), Some(building), Some(unit)) =
+        (kind, service_item, compound, building, unit)
+    else {
+        return Err(vec![(String::new(), "incomplete row".into())]);
+    };
+    Ok(NewTask {
+        kind,
+        case_number: get("case_number").into(),
+        service_item: ServiceItemId(service_item),
+        resident_name: get("resident_name").into(),
+        resident_phone: phone.into(),
+        address: Address {
+            compound: CompoundId(compound),
+            building: building as u16,
+            unit: unit as u8,
+            room: get("room").into(),
+        },
+        green,
+        follows_case: Some(get("follows_case").to_string()).filter(|s| !s.is_empty()),
+    })
+}
+
+/// Validates `rows` and imports them as `mode` says, in one transaction.
+pub fn import(
+    conn: &mut Connection,
+    rows: Vec<(usize, Row)>,
+    mode: ImportMode,
+) -> ApiResult<ImportReport> {
+    let ctx = {
+        let mut buildings: HashMap<u32, BTreeSet<u16>> = HashMap::new();
+        let mut stmt = conn.prepare("SELECT id, body FROM compounds")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))? {
+            let (id, body) = row?;
+            let c: jx_core::model::Compound =
+                serde_json::from_str(&body).map_err(ApiError::internal)?;
+            buildings.insert(id, c.buildings.iter().map(|b| b.number).collect());
+        }
+        let service_items = conn
+            .prepare("SELECT id FROM service_items")?
+            .query_map([], |r| r.get::<_, u32>(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Context {
+            buildings,
+            service_items,
+        }
+    };
+    let tx = conn.transaction()?;
+    let mut errors = Vec::new();
+    let mut good: Vec<(usize, NewTask)> = Vec::new();
+    let mut seen_cases: BTreeMap<String, usize> = BTreeMap::new();
+    for (line, row) in rows {
+        match validate(&row, &ctx) {
+            Err(errs) => errors.extend(errs.into_iter().map(|(field, reason)| ImportRowError {
+                line,
+                field: Some(field).filter(|f| !f.is_empty()),
+                reason,
+            })),
+            Ok(t) => {
+                let exists: bool = tx.query_row(
+                    "SELECT count(*) > 0 FROM tasks WHERE case_number = ?1",
+                    [&t.case_number],
+                    |r| r.get(0),
+                )?;
+                if exists {
+                    errors.push(ImportRowError {
+                        line,
+                        field: Some("case_number".into()),
+                        reason: format!("case {} is already imported", t.case_number),
+                    });
+                } else if let Some(first) = seen_cases.get(&t.case_number) {
+                    errors.push(ImportRowError {
+                        line,
+                        field: Some("case_number".into()),
+                        reason: format!(
+                            "case {} appears again (first on line {first})",
+                            t.case_number
+                        ),
+                    });
+                } else {
+                    seen_cases.insert(t.case_number.clone(), line);
+                    good.push((line, t));
+                }
+            }
+        }
+    }
+    // A delivery may follow a pickup in the database or earlier in this very file.
+    let mut follows: BTreeMap<usize, TaskId> = BTreeMap::new();
+    let mut new_ids: BTreeMap<String, (TaskId, TaskKind)> = BTreeMap::new();
+    let created = now();
+    for (_, t) in &good {
+        new_ids.insert(
+            t.case_number.clone(),
+            (
+                TaskId(EventId::v7(created.millis() as u64, random10()?).0),
+                t.kind,
+            ),
+        );
+    }
+    good.retain(|(line, t)| {
+        let Some(case) = &t.follows_case else {
+            return true;
+        };
+        let found: Option<(String, String)> = tx
+            .query_row(
+                "SELECT task_id, kind FROM tasks WHERE case_number = ?1",
+                [case],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .ok()
+            .flatten();
+        let target = match found {
+            Some((id, kind)) => id.parse().ok().map(|id| (id, kind == "pickup")),
+            None => new_ids
+                .get(case)
+                .map(|(id, k)| (*id, *k == TaskKind::Pickup)),
+        };
+        match target {
+            Some((id, true)) if t.kind == TaskKind::Delivery => {
+                follows.insert(*line, id);
+                true
+            }
+            Some(_) => {
+                errors.push(ImportRowError {
+                    line: *line,
+                    field: Some("follows_case".into()),
+                    reason: format!(
+                        "only a delivery can follow a pickup, and case {case} is not a pickup"
+                    ),
+                });
+                false
+            }
+            None => {
+                errors.push(ImportRowError {
+                    line: *line,
+                    field: Some("follows_case".into()),
+                    reason: format!("case {case} is not known"),
+                });
+                false
+            }
+        }
+    });
+    errors.sort_by_key(|e| e.line);
+    if mode == ImportMode::AllOrNothing && !errors.is_empty() {
+        return Err(ApiError::ImportRejected(ImportReport {
+            imported: 0,
+            errors,
+            tasks: vec![],
+        }));
+    }
+    let mut next_resident: u32 =
+        tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM residents", [], |r| {
+            r.get(0)
+        })?;
+    let mut tasks = Vec::with_capacity(good.len());
+    for (line, t) in good {
+        let a = &t.address;
+        let existing: Option<u32> = tx
+            .query_row(
+                "SELECT id FROM residents WHERE name = ?1 AND phone = ?2 AND compound = ?3 AND building = ?4
+                 AND unit = ?5 AND room = ?6",
+                params![t.resident_name, t.resident_phone, a.compound.0, a.building, a.unit, a.room],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let resident = match existing {
+            Some(id) => ResidentId(id),
+            None => {
+                let id = ResidentId(next_resident);
+                next_resident += 1;
+                insert_resident(&tx, id, &t.resident_name, &t.resident_phone, a, t.green)?;
+                id
+            }
+        };
+        let (id, _) = new_ids[&t.case_number];
+        let task = Task {
+            id,
+            kind: t.kind,
+            case_number: t.case_number,
+            service_item: t.service_item,
+            resident,
+            address: t.address,
+            proof: ProofPolicy::standard(t.kind),
+            follows: follows.get(&line).copied(),
+        };
+        insert_task(&tx, &task, created)?;
+        tasks.push(id);
+    }
+    tx.commit()?;
+    Ok(ImportReport {
+        imported: tasks.len(),
+        errors,
+        tasks,
+    })
+}
+
+fn random10() -> ApiResult<[u8; 10]> {
+    let mut b = [0u8; 10];
+    getrandom::fill(&mut b).map_err(ApiError::internal)?;
+    Ok(b)
+}
+
+/// An 11-digit mainland mobile number.
+fn is_mobile(phone: &str) -> bool {
+    phone.len() == 11 && phone.starts_with('1') && phone.bytes().all(|b| b.is_ascii_digit())
+}

@@ -1,0 +1,184 @@
+//! `jx-centre`: the centre's HTTP API server (axum on tokio), the service every phone syncs with and every
+//! coordinator works against.
+//!
+//! It owns authentication (argon2 passwords, bearer tokens, device enrolment and revocation), the import of the
+//! back office's tasks, coordinators' decisions, event ingest from phones (idempotent, hash-chain checked), the pull
+//! feed, photo blobs, and the coordinator's views. State is derived with `jx-core`'s fold, exactly as on the phone.
+//!
+//! It depends on `jx-core` only among this workspace's crates; it must never import the phone's store, the sync
+//! engine or the UI. It never logs a resident's personal data: log lines carry ids and counts, never names,
+//! phones or rooms.
+
+pub mod auth;
+pub mod blobs;
+pub mod board;
+pub mod db;
+pub mod error;
+pub mod import;
+pub mod log;
+pub mod routes;
+pub mod sync;
+pub mod town;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use blobs::{BlobStore, LocalBlobs};
+use db::Db;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// The OpenAPI document of the whole API, served at `/api/v1/openapi.json` and tested against [`routes::ROUTES`].
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// How the centre runs. Defaults work with nothing set up.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Seed the demo town into an empty database.
+    pub demo: bool,
+    pub session_ttl_ms: i64,
+    pub max_json_bytes: usize,
+    pub max_import_bytes: usize,
+    pub max_blob_bytes: usize,
+}
+
+impl Settings {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Settings {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
+            data_dir: data_dir.into(),
+            demo: false,
+            session_ttl_ms: 12 * 3_600_000,
+            max_json_bytes: 4 * 1024 * 1024,
+            max_import_bytes: 8 * 1024 * 1024,
+            max_blob_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub blobs: Arc<dyn BlobStore>,
+    pub settings: Arc<Settings>,
+}
+
+/// A running centre: its address, and a handle to stop it gracefully.
+pub struct RunningCentre {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    join: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningCentre {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, and waits for the server to end.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.join).await??;
+        Ok(())
+    }
+
+    /// Waits until the server ends (on ctrl-c or SIGTERM when started by [`start`] with `signals`).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.join.await??;
+        Ok(())
+    }
+}
+
+/// Opens the database and blob store under the data directory (seeding the demo town if asked and empty).
+pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let db = Db::open(&settings.data_dir.join("centre.sqlite"))?;
+    let blobs = LocalBlobs::new(&settings.data_dir.join("blobs"))?;
+    if settings.demo {
+        db.call(|conn| {
+            if !town::is_seeded(conn)? {
+                town::seed_demo(conn, &jx_core::demo::demo_town())?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding the demo town: {e}"))?;
+    }
+    Ok(AppState {
+        db,
+        blobs: Arc::new(blobs),
+        settings: Arc::new(settings),
+    })
+}
+
+/// Starts the centre on its listen address. With `signals`, ctrl-c and SIGTERM stop it gracefully too.
+pub async fn start(settings: Settings, signals: bool) -> anyhow::Result<RunningCentre> {
+    let listen = settings.listen;
+    let state = open_state(settings).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = routes::router(state);
+    let join = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                if signals {
+                    tokio::select! {
+                        _ = rx => {}
+                        _ = shutdown_signal() => {}
+                    }
+                } else {
+                    let _ = rx.await;
+                }
+            })
+            .await
+    });
+    Ok(RunningCentre {
+        addr,
+        shutdown: Some(tx),
+        join,
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// One log line per request: method, route pattern (never the concrete path or query), status, time.
+pub async fn access_log(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "-".into());
+    let start = std::time::Instant::now();
+    let res = next.run(req).await;
+    tracing::info!(%method, route, status = res.status().as_u16(), ms = start.elapsed().as_millis() as u64, "request");
+    res
+}

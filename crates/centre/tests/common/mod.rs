@@ -1,0 +1,195 @@
+//! A real centre on a loopback socket with the demo town, and a client that speaks its API.
+#![allow(dead_code)]
+
+use jx_centre::{RunningCentre, Settings, start, town};
+use jx_core::bytes::Sha256;
+use jx_core::event::{Actor, Envelope, EventPayload};
+use jx_core::wire::*;
+use jx_core::{DeviceId, EventId, StaffId, TaskId, Timestamp};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::Value;
+
+pub struct Centre {
+    pub running: Option<RunningCentre>,
+    pub url: String,
+    pub http: Client,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn centre() -> Centre {
+    centre_with(|_| {}).await
+}
+
+pub async fn centre_with(tune: impl FnOnce(&mut Settings)) -> Centre {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Settings::new(dir.path());
+    s.listen = "127.0.0.1:0".parse().expect("addr");
+    s.demo = true;
+    tune(&mut s);
+    let running = start(s, false).await.expect("centre starts");
+    let url = format!("{}/api/v1", running.url());
+    Centre {
+        running: Some(running),
+        url,
+        http: Client::new(),
+        _dir: dir,
+    }
+}
+
+impl Centre {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{}", self.url, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request reaches the centre");
+        let status = res.status();
+        let text = res.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn login(&self, login: &str) -> String {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/auth/login",
+                None,
+                Some(serde_json::json!({"login": login, "password": town::DEMO_PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn coordinator(&self) -> String {
+        self.login("c1").await
+    }
+
+    /// Enrols a phone for demo staff member `n` (login s0n); returns its device token.
+    pub async fn phone(&self, n: u32) -> Phone {
+        let session = self.login(&format!("s{n:02}")).await;
+        let device = DeviceId(uuid::Uuid::now_v7());
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/devices",
+                Some(&session),
+                Some(serde_json::json!({"device": device, "public_key": "ab".repeat(32)})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        Phone {
+            device,
+            staff: StaffId(n),
+            token: body["device_token"].as_str().expect("token").into(),
+            seq: 0,
+            prev: Sha256::ZERO,
+        }
+    }
+
+    pub async fn tasks(&self, token: &str, query: &str) -> Vec<TaskSummary> {
+        let (status, body) = self
+            .call(Method::GET, &format!("/tasks{query}"), Some(token), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_value(body).expect("task list")
+    }
+
+    pub async fn decide(
+        &self,
+        token: &str,
+        task: TaskId,
+        decision: Decision,
+    ) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            &format!("/tasks/{task}/decisions"),
+            Some(token),
+            Some(serde_json::to_value(decision).expect("json")),
+        )
+        .await
+    }
+
+    pub async fn pull(&self, phone: &Phone, since: &str, limit: usize) -> PullResponse {
+        let (status, body) = self
+            .call(
+                Method::GET,
+                &format!("/sync/pull?since={since}&limit={limit}"),
+                Some(&phone.token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_value(body).expect("pull response")
+    }
+
+    pub async fn push(&self, phone: &Phone, events: &[Envelope]) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            "/sync/push",
+            Some(&phone.token),
+            Some(serde_json::json!({"events": events})),
+        )
+        .await
+    }
+
+    pub async fn event_count(&self) -> usize {
+        // Every event the centre holds shows in some task's history; the board's counts are enough here.
+        let c = self.coordinator().await;
+        let mut n = 0;
+        for t in self.tasks(&c, "").await {
+            let (_, body) = self
+                .call(Method::GET, &format!("/tasks/{}", t.id), Some(&c), None)
+                .await;
+            n += body["history"].as_array().map(Vec::len).unwrap_or(0);
+        }
+        n
+    }
+}
+
+/// A phone's chain, built the way the store builds it.
+pub struct Phone {
+    pub device: DeviceId,
+    pub staff: StaffId,
+    pub token: String,
+    pub seq: u64,
+    pub prev: Sha256,
+}
+
+impl Phone {
+    pub fn record(&mut self, task: TaskId, payload: EventPayload, at: i64) -> Envelope {
+        self.seq += 1;
+        let e = Envelope {
+            id: EventId(uuid::Uuid::now_v7()),
+            task,
+            actor: Actor::Device {
+                device: self.device,
+                staff: self.staff,
+            },
+            seq: self.seq,
+            prev: self.prev,
+            at: Timestamp(at),
+            payload,
+            signature: None,
+        };
+        self.prev = e.chain_hash();
+        e
+    }
+}
+
+pub fn far_future() -> i64 {
+    // Later than any coordinator decision of the test run: facts recorded "after" what the phone has seen.
+    4_000_000_000_000
+}
