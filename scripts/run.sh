@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs the product on this machine with nothing set up by hand: builds the app for the web and serves it on
-# 127.0.0.1, and writes the demo town (JSON and GeoJSON) under data/demo. Installs what it needs itself.
-# (The centre joins this command when it exists: see the README.)
+# Runs the product on this machine with nothing set up by hand: builds the app for the web, writes the demo town
+# (JSON and GeoJSON) under data/demo, and starts the centre on 127.0.0.1 with the demo town in data/centre
+# (embedded SQLite, photos on disk), serving the API at /api/v1 and the app at /. Installs what it needs itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-PORT="${PORT:-8080}"
+PORT="${PORT:-7878}"
 
 ensure_rust_target wasm32-unknown-unknown
 ensure_wasm_bindgen
@@ -21,5 +21,8 @@ wasm-bindgen --target web --no-typescript --out-dir "$out/pkg" \
   target/wasm32-unknown-unknown/release/jing-xiaoer.wasm
 cp web/index.html "$out/"
 
-step "serving the app at http://127.0.0.1:$PORT/ (Ctrl-C stops it)"
-exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$out"
+step "building the centre"
+cargo build --release -p jx-centre
+
+step "starting the centre with the demo town: http://127.0.0.1:$PORT/ (Ctrl-C stops it)"
+exec target/release/jx-centre --demo --listen "127.0.0.1:$PORT" --data-dir data/centre --app-dir "$out"

@@ -9,6 +9,7 @@
 //! engine or the UI. It never logs a resident's personal data: log lines carry ids and counts, never names,
 //! phones or rooms.
 
+pub mod app;
 pub mod auth;
 pub mod blobs;
 pub mod board;
@@ -40,6 +41,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Seed the demo town into an empty database.
     pub demo: bool,
+    /// A built web app to serve at `/` (the output of the README's run command).
+    pub app_dir: Option<PathBuf>,
     pub session_ttl_ms: i64,
     pub max_json_bytes: usize,
     pub max_import_bytes: usize,
@@ -52,6 +55,7 @@ impl Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
             data_dir: data_dir.into(),
             demo: false,
+            app_dir: None,
             session_ttl_ms: 12 * 3_600_000,
             max_json_bytes: 4 * 1024 * 1024,
             max_import_bytes: 8 * 1024 * 1024,

@@ -23,6 +23,9 @@ struct Cli {
     /// Seed the demo town (Huajing, Xuhui) into an empty database and print the demo logins.
     #[arg(long, env = "JX_DEMO")]
     demo: bool,
+    /// Serve the built web app from this folder at `/`.
+    #[arg(long, env = "JX_APP_DIR")]
+    app_dir: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -38,12 +41,16 @@ async fn main() -> anyhow::Result<()> {
     let mut settings = Settings::new(&cli.data_dir);
     settings.listen = cli.listen;
     settings.demo = cli.demo;
+    settings.app_dir = cli.app_dir.clone();
     let running = start(settings, true).await?;
     println!(
         "泾小二 centre listening on {}/api/v1 (data in {})",
         running.url(),
         cli.data_dir.display()
     );
+    if cli.app_dir.is_some() {
+        println!("the app: {}/", running.url());
+    }
     if cli.demo {
         println!(
             "demo logins (password {}): coordinators {}…{}, team members {}…{}",

@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .layer(json_limit);
     Router::new()
         .nest("/api/v1", api)
+        .fallback(crate::app::serve)
         .layer(axum::middleware::from_fn(crate::access_log))
         .with_state(state)
 }
