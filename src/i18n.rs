@@ -48,14 +48,12 @@ pub fn tr(lang: Lang, msg: Msg) -> String {
     let pick = |a: &str, b: &str| if zh { a.to_string() } else { b.to_string() };
     match msg {
         Msg::AppName => pick("泾小二", "Jing Xiaoer"),
-        Msg::Tagline => pick(
-            "社区事务受理 · 上门送达与代办收件",
-            "Community affairs: door-to-door delivery and pickup",
-        ),
-        Msg::ComingSoon => pick(
-            "今晚的路线、交接与同步即将上线。",
-            "Tonight's route, handoffs and sync are on their way.",
-        ),
+        Msg::Tagline => {
+            pick("社区事务受理 · 上门送达与代办收件", "Community affairs: door-to-door delivery and pickup")
+        }
+        Msg::ComingSoon => {
+            pick("今晚的路线、交接与同步即将上线。", "Tonight's route, handoffs and sync are on their way.")
+        }
         Msg::DemoTown => pick("演示社区", "Demo town"),
         Msg::Compounds(n) => {
             if zh {
@@ -71,10 +69,7 @@ pub fn tr(lang: Lang, msg: Msg) -> String {
                 format!("{n} team members")
             }
         }
-        Msg::TasksTonight {
-            deliveries,
-            pickups,
-        } => {
+        Msg::TasksTonight { deliveries, pickups } => {
             if zh {
                 format!("今晚 {deliveries} 件送达，{pickups} 件收件")
             } else {

@@ -47,9 +47,6 @@ mod tests {
         assert!(html.contains("泾小二"), "{html}");
         assert!(html.contains("13 个小区"), "{html}");
         assert!(html.contains("今晚 300 件送达，80 件收件"), "{html}");
-        assert!(
-            !html.contains("Jing Xiaoer"),
-            "English only after the switch: {html}"
-        );
+        assert!(!html.contains("Jing Xiaoer"), "English only after the switch: {html}");
     }
 }

@@ -56,25 +56,17 @@ async fn main() {
     settings.max_json_bytes = 16 * 1024 * 1024;
 
     // 50,000 tasks: the demo evening plus filler from other evenings and centres' backlogs.
-    let state = jx_centre::open_state(settings.clone())
-        .await
-        .expect("state");
+    let state = jx_centre::open_state(settings.clone()).await.expect("state");
     let t0 = Instant::now();
     state
         .db
-        .call(|conn| {
-            let tx = conn.transaction()?;
+        .call(|tx| {
             let mut rng = SplitMix64::new(99);
-            let have: i64 = tx.query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))?;
-            let have = have as usize;
+            let have = tx.query_one("SELECT count(*) FROM tasks", jx_centre::params![])?.int(0)? as usize;
             for i in have..50_000 {
                 let t = Task {
                     id: TaskId::v7(1_700_000_000_000 + i as u64, rng.bytes()),
-                    kind: if i % 5 == 0 {
-                        TaskKind::Pickup
-                    } else {
-                        TaskKind::Delivery
-                    },
+                    kind: if i % 5 == 0 { TaskKind::Pickup } else { TaskKind::Delivery },
                     case_number: format!("BENCH-{i}"),
                     service_item: jx_core::ServiceItemId(1 + (i % 20) as u32),
                     resident: jx_core::ResidentId(1 + (i % 3000) as u32),
@@ -87,9 +79,8 @@ async fn main() {
                     proof: ProofPolicy::standard(TaskKind::Delivery),
                     follows: None,
                 };
-                town::insert_task(&tx, &t, Timestamp(0))?;
+                town::insert_task(tx, &t, Timestamp(0))?;
             }
-            tx.commit()?;
             Ok(())
         })
         .await
@@ -137,12 +128,7 @@ async fn main() {
             .json()
             .await
             .expect("json");
-        phones.push((
-            StaffId(s),
-            device,
-            enrol["device_token"].as_str().expect("token").to_string(),
-            mine,
-        ));
+        phones.push((StaffId(s), device, enrol["device_token"].as_str().expect("token").to_string(), mine));
     }
 
     let mut rows = Vec::new();
@@ -185,12 +171,8 @@ async fn main() {
             handles.push(tokio::spawn(async move {
                 // Continue this device's chain where the previous round left it.
                 let mut times = Vec::new();
-                let mut seq_prev = DEVICE_CHAINS
-                    .lock()
-                    .expect("lock")
-                    .get(&device)
-                    .copied()
-                    .unwrap_or((0, Sha256::ZERO));
+                let mut seq_prev =
+                    DEVICE_CHAINS.lock().expect("lock").get(&device).copied().unwrap_or((0, Sha256::ZERO));
                 let mut sent = 0;
                 while sent < per_device {
                     let events: Vec<Envelope> = (0..batch)
@@ -227,11 +209,7 @@ async fn main() {
                         .await
                         .expect("json");
                     times.push(t.elapsed());
-                    assert!(
-                        res.results
-                            .iter()
-                            .all(|r| r.outcome == jx_core::wire::PushOutcome::Accepted)
-                    );
+                    assert!(res.results.iter().all(|r| r.outcome == jx_core::wire::PushOutcome::Accepted));
                     sent += batch;
                 }
                 DEVICE_CHAINS.lock().expect("lock").insert(device, seq_prev);
@@ -298,10 +276,7 @@ async fn main() {
         rate: photos as f64 * 0.3072 / total.as_secs_f64(),
     });
 
-    println!(
-        "\nSQLite back end; 50,000 tasks loaded in {:.1} s\n",
-        fill.as_secs_f64()
-    );
+    println!("\nSQLite back end; 50,000 tasks loaded in {:.1} s\n", fill.as_secs_f64());
     println!("| operation | n | total | per request (median) | per request (p95) | rate |");
     println!("|---|---:|---:|---:|---:|---:|");
     for r in &rows {
@@ -316,13 +291,9 @@ async fn main() {
             r.unit
         );
     }
-    println!(
-        "\nbatch of 100 vs batch of 1, same run: {:.1}× the events per second",
-        rows[1].rate / rows[2].rate
-    );
+    println!("\nbatch of 100 vs batch of 1, same run: {:.1}× the events per second", rows[1].rate / rows[2].rate);
     running.stop().await.expect("stops");
 }
 
-static DEVICE_CHAINS: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashMap<DeviceId, (u64, Sha256)>>,
-> = std::sync::LazyLock::new(Default::default);
+static DEVICE_CHAINS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<DeviceId, (u64, Sha256)>>> =
+    std::sync::LazyLock::new(Default::default);

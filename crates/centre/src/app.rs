@@ -32,11 +32,7 @@ pub fn resolve(root: &Path, uri_path: &str) -> Option<PathBuf> {
 
 pub async fn serve(State(st): State<AppState>, req: Request) -> Response {
     let Some(root) = st.settings.app_dir.clone() else {
-        return (
-            StatusCode::NOT_FOUND,
-            "no app is served here; start the centre with --app-dir",
-        )
-            .into_response();
+        return (StatusCode::NOT_FOUND, "no app is served here; start the centre with --app-dir").into_response();
     };
     let path = match resolve(&root, req.uri().path()) {
         Some(p) if p.is_file() => p,
@@ -45,11 +41,7 @@ pub async fn serve(State(st): State<AppState>, req: Request) -> Response {
     };
     match tokio::fs::read(&path).await {
         Ok(bytes) => ([(header::CONTENT_TYPE, content_type(&path))], bytes).into_response(),
-        Err(_) => (
-            StatusCode::NOT_FOUND,
-            "the app has not been built into the app folder",
-        )
-            .into_response(),
+        Err(_) => (StatusCode::NOT_FOUND, "the app has not been built into the app folder").into_response(),
     }
 }
 
@@ -60,10 +52,7 @@ mod tests {
     #[test]
     fn paths_cannot_leave_the_app_folder() {
         let root = Path::new("/srv/app");
-        assert_eq!(
-            resolve(root, "/pkg/app.js"),
-            Some(PathBuf::from("/srv/app/pkg/app.js"))
-        );
+        assert_eq!(resolve(root, "/pkg/app.js"), Some(PathBuf::from("/srv/app/pkg/app.js")));
         assert_eq!(resolve(root, "/../etc/passwd"), None);
         assert_eq!(resolve(root, "/pkg/../../x"), None);
     }

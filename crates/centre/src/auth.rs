@@ -4,6 +4,7 @@
 use crate::AppState;
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
+use crate::sql::Tx;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
@@ -11,24 +12,16 @@ use axum::http::request::Parts;
 use jx_core::bytes::Sha256;
 use jx_core::model::Role;
 use jx_core::{DeviceId, StaffId, Timestamp};
-use rusqlite::{OptionalExtension, params};
 
 pub fn hash_password(password: &str) -> ApiResult<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
     let salt = SaltString::encode_b64(&bytes).map_err(ApiError::internal)?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(ApiError::internal)
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// A new random bearer token (256 bits, hex).
@@ -45,15 +38,21 @@ pub fn token_key(token: &str) -> String {
 
 /// Stores a token for `staff` (and `device`, for a device token) that expires at `expires_at` (never, if none).
 pub fn store_token(
-    conn: &rusqlite::Connection,
+    tx: &mut dyn Tx,
     token: &str,
     staff: StaffId,
     device: Option<DeviceId>,
     expires_at: Option<Timestamp>,
 ) -> ApiResult<()> {
-    conn.execute(
-        "INSERT INTO tokens (token_hash, staff_id, device_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![token_key(token), staff.0, device.map(|d| d.to_string()), expires_at.map(|t| t.millis()), now().millis()],
+    tx.execute(
+        "INSERT INTO tokens (token_hash, staff_id, device_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
+        crate::params![
+            token_key(token),
+            staff.0,
+            device.map(|d| d.to_string()),
+            expires_at.map(|t| t.millis()),
+            now().millis()
+        ],
     )?;
     Ok(())
 }
@@ -91,28 +90,13 @@ fn bearer(parts: &Parts) -> ApiResult<String> {
     let header = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
-        .ok_or_else(|| {
-            ApiError::Unauthenticated(
-                "unauthenticated",
-                "this endpoint needs a bearer token".into(),
-            )
-        })?;
-    let value = header.to_str().map_err(|_| {
-        ApiError::Unauthenticated(
-            "unauthenticated",
-            "the Authorization header is not text".into(),
-        )
-    })?;
-    value
-        .strip_prefix("Bearer ")
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::Unauthenticated(
-                "unauthenticated",
-                "the Authorization header is not `Bearer <token>`".into(),
-            )
-        })
+        .ok_or_else(|| ApiError::Unauthenticated("unauthenticated", "this endpoint needs a bearer token".into()))?;
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::Unauthenticated("unauthenticated", "the Authorization header is not text".into()))?;
+    value.strip_prefix("Bearer ").map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).ok_or_else(|| {
+        ApiError::Unauthenticated("unauthenticated", "the Authorization header is not `Bearer <token>`".into())
+    })
 }
 
 /// staff, role, device, expires_at, revoked_at
@@ -126,21 +110,25 @@ impl FromRequestParts<AppState> for Caller {
         state
             .db
             .call(move |conn| {
-                let row: Option<TokenRow> = conn
-                    .query_row(
-                        "SELECT t.staff_id, s.role, t.device_id, t.expires_at, d.revoked_at
-                         FROM tokens t JOIN staff s ON s.id = t.staff_id
-                         LEFT JOIN devices d ON d.device_id = t.device_id
-                         WHERE t.token_hash = ?1",
-                        [key],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-                    )
-                    .optional()?;
+                let row = conn.query_opt(
+                    "SELECT t.staff_id, s.role, t.device_id, t.expires_at, d.revoked_at
+                     FROM tokens t JOIN staff s ON s.id = t.staff_id
+                     LEFT JOIN devices d ON d.device_id = t.device_id
+                     WHERE t.token_hash = $1",
+                    crate::params![key],
+                )?;
+                let row: Option<TokenRow> = match row {
+                    Some(r) => Some((r.u32(0)?, r.text(1)?, r.opt_text(2)?, r.opt_int(3)?, r.opt_int(4)?)),
+                    None => None,
+                };
                 let Some((staff, role, device, expires, revoked)) = row else {
                     return Err(ApiError::Unauthenticated("unknown_token", "this token is not valid".into()));
                 };
                 if expires.is_some_and(|e| e <= now().millis()) {
-                    return Err(ApiError::Unauthenticated("token_expired", "this token has expired; log in again".into()));
+                    return Err(ApiError::Unauthenticated(
+                        "token_expired",
+                        "this token has expired; log in again".into(),
+                    ));
                 }
                 let staff = StaffId(staff);
                 match device {
@@ -169,14 +157,8 @@ impl FromRequestParts<AppState> for Coordinator {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Coordinator> {
         match Caller::from_request_parts(parts, state).await? {
-            Caller::Session {
-                staff,
-                role: Role::Coordinator,
-            } => Ok(Coordinator { staff }),
-            _ => Err(ApiError::Forbidden(
-                "coordinators_only",
-                "only a coordinator may do this".into(),
-            )),
+            Caller::Session { staff, role: Role::Coordinator } => Ok(Coordinator { staff }),
+            _ => Err(ApiError::Forbidden("coordinators_only", "only a coordinator may do this".into())),
         }
     }
 }
@@ -201,10 +183,9 @@ impl FromRequestParts<AppState> for DeviceCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<DeviceCaller> {
         match Caller::from_request_parts(parts, state).await? {
             Caller::Device { device, staff } => Ok(DeviceCaller { device, staff }),
-            Caller::Session { .. } => Err(ApiError::Forbidden(
-                "device_required",
-                "only an enrolled staff phone may do this".into(),
-            )),
+            Caller::Session { .. } => {
+                Err(ApiError::Forbidden("device_required", "only an enrolled staff phone may do this".into()))
+            }
         }
     }
 }

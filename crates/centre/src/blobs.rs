@@ -21,9 +21,7 @@ pub struct LocalBlobs {
 impl LocalBlobs {
     pub fn new(root: &Path) -> io::Result<LocalBlobs> {
         std::fs::create_dir_all(root.join("tmp"))?;
-        Ok(LocalBlobs {
-            root: root.to_path_buf(),
-        })
+        Ok(LocalBlobs { root: root.to_path_buf() })
     }
 
     fn path(&self, hash: &Sha256) -> PathBuf {
@@ -36,11 +34,7 @@ impl LocalBlobs {
 impl BlobStore for LocalBlobs {
     async fn put(&self, hash: Sha256, bytes: Vec<u8>) -> io::Result<bool> {
         let path = self.path(&hash);
-        let tmp = self.root.join("tmp").join(format!(
-            "{}.{}",
-            hash.to_hex(),
-            uuid::Uuid::now_v7().simple()
-        ));
+        let tmp = self.root.join("tmp").join(format!("{}.{}", hash.to_hex(), uuid::Uuid::now_v7().simple()));
         tokio::task::spawn_blocking(move || {
             if path.is_file() {
                 return Ok(false);

@@ -1,26 +1,47 @@
-//! The centre's SQLite database: opening, migrating, and running work on it off the async threads.
+//! The centre's database: SQLite (an embedded file, the default) or PostgreSQL (for city scale), opened,
+//! migrated, and used one transaction at a time off the async threads.
 //!
-//! One connection behind a mutex, used from the blocking pool: SQLite takes one writer at a time anyway, and WAL
-//! lets the operating system cache serve reads fast. (PostgreSQL, for city scale, is the next back end.)
+//! Every query goes through [`crate::sql::Tx`], so the same code runs on both; the migrations differ only in
+//! column types. One connection behind a mutex: SQLite takes one writer at a time anyway, and on PostgreSQL this
+//! keeps the change feed's ids in commit order (replicas each hold their own connection; see the README).
 
 use crate::error::{ApiError, ApiResult};
-use rusqlite::Connection;
+use crate::sql::{Backend, PgTx, SqliteTx, Tx};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const SQLITE_MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
 
 /// `PRAGMA application_id` of a centre database: "JXCE".
 const APPLICATION_ID: i64 = 0x4A58_4345;
 
+enum Conn {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<postgres::Client>),
+}
+
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
+    conn: Arc<Mutex<Conn>>,
+    backend: Backend,
 }
 
 impl Db {
-    pub fn open(path: &Path) -> anyhow::Result<Db> {
-        let mut conn = Connection::open(path)?;
+    /// Opens `database`: a `postgres://` URL, or else the path of a SQLite file.
+    pub async fn open(database: String) -> anyhow::Result<Db> {
+        tokio::task::spawn_blocking(move || {
+            if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+                Self::open_postgres(&database)
+            } else {
+                Self::open_sqlite(Path::new(&database))
+            }
+        })
+        .await?
+    }
+
+    fn open_sqlite(path: &Path) -> anyhow::Result<Db> {
+        let mut conn = rusqlite::Connection::open(path)?;
         let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
         let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
         if app != APPLICATION_ID && (app != 0 || tables > 0) {
@@ -30,38 +51,62 @@ impl Db {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
         )?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version > MIGRATIONS.len() as i64 {
-            anyhow::bail!(
-                "{} was written by a newer centre (schema {version})",
-                path.display()
-            );
+        if version > SQLITE_MIGRATIONS.len() as i64 {
+            anyhow::bail!("{} was written by a newer centre (schema {version})", path.display());
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        for (i, sql) in SQLITE_MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn.transaction()?;
             tx.execute_batch(sql)?;
-            tx.execute_batch(&format!(
-                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {};",
-                i + 1
-            ))?;
+            tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {};", i + 1))?;
             tx.commit()?;
         }
-        Ok(Db {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        Ok(Db { conn: Arc::new(Mutex::new(Conn::Sqlite(conn))), backend: Backend::Sqlite })
     }
 
-    /// Runs `f` with the connection on the blocking pool.
+    fn open_postgres(url: &str) -> anyhow::Result<Db> {
+        let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+        client.batch_execute("CREATE TABLE IF NOT EXISTS jx_schema (version BIGINT NOT NULL)")?;
+        let version: i64 = client.query_opt("SELECT version FROM jx_schema", &[])?.map(|r| r.get(0)).unwrap_or(0);
+        if version > POSTGRES_MIGRATIONS.len() as i64 {
+            anyhow::bail!("the database was written by a newer centre (schema {version})");
+        }
+        for (i, sql) in POSTGRES_MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let mut tx = client.transaction()?;
+            tx.batch_execute(sql)?;
+            tx.execute("DELETE FROM jx_schema", &[])?;
+            tx.execute("INSERT INTO jx_schema (version) VALUES ($1)", &[&(i as i64 + 1)])?;
+            tx.commit()?;
+        }
+        Ok(Db { conn: Arc::new(Mutex::new(Conn::Postgres(Box::new(client)))), backend: Backend::Postgres })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` in one transaction on the blocking pool: committed if it returns `Ok`, rolled back otherwise.
     pub async fn call<T, F>(&self, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> ApiResult<T> + Send + 'static,
     {
         let conn = Arc::clone(&self.conn);
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| ApiError::internal("database lock poisoned"))?;
-            f(&mut guard)
+            let mut guard = conn.lock().map_err(|_| ApiError::internal("database lock poisoned"))?;
+            match &mut *guard {
+                Conn::Sqlite(c) => {
+                    let tx = c.transaction()?;
+                    let out = f(&mut SqliteTx(&tx))?;
+                    tx.commit()?;
+                    Ok(out)
+                }
+                Conn::Postgres(c) => {
+                    let mut tx = c.transaction().map_err(ApiError::internal)?;
+                    let out = f(&mut PgTx(&mut tx))?;
+                    tx.commit().map_err(ApiError::internal)?;
+                    Ok(out)
+                }
+            }
         })
         .await
         .map_err(ApiError::internal)?
@@ -70,9 +115,7 @@ impl Db {
 
 /// Milliseconds since the epoch, now.
 pub fn now() -> jx_core::Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
+    let ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     jx_core::Timestamp(ms)
 }

@@ -41,9 +41,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(code, _) => (StatusCode::BAD_REQUEST, code),
             ApiError::Conflict(code, _) => (StatusCode::CONFLICT, code),
-            ApiError::UnsupportedMediaType(_) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            }
+            ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::ImportRejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "import_rejected"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -59,23 +57,14 @@ impl IntoResponse for ApiError {
             tracing::error!(detail = %detail, "internal error");
         }
         let message = match &self {
-            ApiError::Internal(_) => {
-                "the centre could not complete the request; it has been logged".to_string()
-            }
+            ApiError::Internal(_) => "the centre could not complete the request; it has been logged".to_string(),
             other => other.to_string(),
         };
         if let ApiError::ImportRejected(report) = self {
             let body = serde_json::json!({"code": code, "message": message, "report": report});
             return (status, Json(body)).into_response();
         }
-        (
-            status,
-            Json(ApiErrorBody {
-                code: code.to_string(),
-                message,
-            }),
-        )
-            .into_response()
+        (status, Json(ApiErrorBody { code: code.to_string(), message })).into_response()
     }
 }
 
@@ -85,13 +74,10 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
                 "this endpoint takes a JSON body (Content-Type: application/json)".into(),
             ),
-            JsonRejection::BytesRejection(_) => {
-                ApiError::PayloadTooLarge("the request body is too large".into())
+            JsonRejection::BytesRejection(_) => ApiError::PayloadTooLarge("the request body is too large".into()),
+            other => {
+                ApiError::BadRequest("malformed_body", format!("the JSON body is not valid: {}", other.body_text()))
             }
-            other => ApiError::BadRequest(
-                "malformed_body",
-                format!("the JSON body is not valid: {}", other.body_text()),
-            ),
         }
     }
 }

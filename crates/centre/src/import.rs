@@ -6,11 +6,12 @@
 
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
-use crate::town::{insert_resident, insert_task};
+use crate::params;
+use crate::sql::Tx;
+use crate::town::{compounds, insert_resident, insert_task};
 use jx_core::model::{Address, GreenChannel, ProofPolicy, Task, TaskKind};
 use jx_core::wire::{ImportMode, ImportReport, ImportRowError};
 use jx_core::{CompoundId, EventId, ResidentId, ServiceItemId, TaskId};
-use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The columns of an import, in the order of the CSV template.
@@ -29,17 +30,8 @@ pub const COLUMNS: &[&str] = &[
     "pregnant",
     "follows_case",
 ];
-const REQUIRED: &[&str] = &[
-    "kind",
-    "case_number",
-    "service_item",
-    "resident_name",
-    "resident_phone",
-    "compound",
-    "building",
-    "unit",
-    "room",
-];
+const REQUIRED: &[&str] =
+    &["kind", "case_number", "service_item", "resident_name", "resident_phone", "compound", "building", "unit", "room"];
 
 type Row = BTreeMap<String, String>;
 
@@ -53,17 +45,10 @@ pub fn parse_csv(body: &[u8]) -> Result<Vec<(usize, Row)>, ImportRowError> {
             reason: "the file is not UTF-8 text; in Excel, save it as “CSV UTF-8”".into(),
         });
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(body);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(body);
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| ImportRowError {
-            line: 1,
-            field: None,
-            reason: format!("the header line is unreadable: {e}"),
-        })?
+        .map_err(|e| ImportRowError { line: 1, field: None, reason: format!("the header line is unreadable: {e}") })?
         .iter()
         .map(str::to_string)
         .collect();
@@ -78,14 +63,7 @@ pub fn parse_csv(body: &[u8]) -> Result<Vec<(usize, Row)>, ImportRowError> {
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         match record {
-            Ok(r) => rows.push((
-                line,
-                headers
-                    .iter()
-                    .cloned()
-                    .zip(r.iter().map(str::to_string))
-                    .collect(),
-            )),
+            Ok(r) => rows.push((line, headers.iter().cloned().zip(r.iter().map(str::to_string)).collect())),
             Err(e) => {
                 let mut bad = Row::new();
                 bad.insert("__error".into(), e.to_string());
@@ -155,10 +133,7 @@ fn flag(row: &Row, key: &str, errors: &mut Vec<(String, String)>) -> bool {
         None | Some("") | Some("0") | Some("false") | Some("否") | Some("n") | Some("no") => false,
         Some("1") | Some("true") | Some("是") | Some("y") | Some("yes") => true,
         Some(other) => {
-            errors.push((
-                key.into(),
-                format!("“{other}” is not yes/no (use 1/0, true/false or 是/否)"),
-            ));
+            errors.push((key.into(), format!("“{other}” is not yes/no (use 1/0, true/false or 是/否)")));
             false
         }
     }
@@ -180,10 +155,7 @@ fn validate(row: &Row, ctx: &Context) -> Result<NewTask, Vec<(String, String)>> 
         "pickup" | "收件" => Some(TaskKind::Pickup),
         "" => None,
         other => {
-            errors.push((
-                "kind".into(),
-                format!("“{other}” is neither delivery/送达 nor pickup/收件"),
-            ));
+            errors.push(("kind".into(), format!("“{other}” is neither delivery/送达 nor pickup/收件")));
             None
         }
     };
@@ -192,31 +164,20 @@ fn validate(row: &Row, ctx: &Context) -> Result<NewTask, Vec<(String, String)>> 
         if v.is_empty() {
             return None;
         }
-        v.parse::<u32>()
-            .map_err(|_| errors.push((k.into(), format!("“{v}” is not a whole number"))))
-            .ok()
+        v.parse::<u32>().map_err(|_| errors.push((k.into(), format!("“{v}” is not a whole number")))).ok()
     };
     let service_item = number("service_item", &mut errors);
     if let Some(s) = service_item.filter(|s| !ctx.service_items.contains(s)) {
-        errors.push((
-            "service_item".into(),
-            format!("service item {s} is not in the catalogue"),
-        ));
+        errors.push(("service_item".into(), format!("service item {s} is not in the catalogue")));
     }
     let compound = number("compound", &mut errors);
     let building = number("building", &mut errors);
     let unit = number("unit", &mut errors);
     match compound.map(|c| (c, ctx.buildings.get(&c))) {
-        Some((c, None)) => errors.push((
-            "compound".into(),
-            format!("compound {c} is not in this centre's town"),
-        )),
+        Some((c, None)) => errors.push(("compound".into(), format!("compound {c} is not in this centre's town"))),
         Some((c, Some(bs))) => {
             if let Some(b) = building.filter(|b| !bs.contains(&(*b as u16))) {
-                errors.push((
-                    "building".into(),
-                    format!("compound {c} has no building {b}"),
-                ));
+                errors.push(("building".into(), format!("compound {c} has no building {b}")));
             }
         }
         None => {}
@@ -226,16 +187,10 @@ fn validate(row: &Row, ctx: &Context) -> Result<NewTask, Vec<(String, String)>> 
     }
     let phone = get("resident_phone");
     if !(phone.is_empty() || is_mobile(phone)) {
-        errors.push((
-            "resident_phone".into(),
-            "is not an 11-digit mainland mobile number".into(),
-        ));
+        errors.push(("resident_phone".into(), "is not an 11-digit mainland mobile number".into()));
     }
     if get("resident_name").chars().count() > 40 {
-        errors.push((
-            "resident_name".into(),
-            "is longer than 40 characters".into(),
-        ));
+        errors.push(("resident_name".into(), "is longer than 40 characters".into()));
     }
     let green = GreenChannel {
         elderly: flag(row, "elderly", &mut errors),
@@ -267,31 +222,19 @@ fn validate(row: &Row, ctx: &Context) -> Result<NewTask, Vec<(String, String)>> 
     })
 }
 
-/// Validates `rows` and imports them as `mode` says, in one transaction.
-pub fn import(
-    conn: &mut Connection,
-    rows: Vec<(usize, Row)>,
-    mode: ImportMode,
-) -> ApiResult<ImportReport> {
-    let ctx = {
-        let mut buildings: HashMap<u32, BTreeSet<u16>> = HashMap::new();
-        let mut stmt = conn.prepare("SELECT id, body FROM compounds")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))? {
-            let (id, body) = row?;
-            let c: jx_core::model::Compound =
-                serde_json::from_str(&body).map_err(ApiError::internal)?;
-            buildings.insert(id, c.buildings.iter().map(|b| b.number).collect());
-        }
-        let service_items = conn
-            .prepare("SELECT id FROM service_items")?
-            .query_map([], |r| r.get::<_, u32>(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        Context {
-            buildings,
-            service_items,
-        }
+/// Validates `rows` and imports them as `mode` says, inside the caller's transaction.
+pub fn import(tx: &mut dyn Tx, rows: Vec<(usize, Row)>, mode: ImportMode) -> ApiResult<ImportReport> {
+    let ctx = Context {
+        buildings: compounds(tx)?
+            .into_iter()
+            .map(|c| (c.id.0, c.buildings.iter().map(|b| b.number).collect()))
+            .collect(),
+        service_items: tx
+            .query("SELECT id FROM service_items", params![])?
+            .iter()
+            .map(|r| r.u32(0))
+            .collect::<ApiResult<_>>()?,
     };
-    let tx = conn.transaction()?;
     let mut errors = Vec::new();
     let mut good: Vec<(usize, NewTask)> = Vec::new();
     let mut seen_cases: BTreeMap<String, usize> = BTreeMap::new();
@@ -303,11 +246,10 @@ pub fn import(
                 reason,
             })),
             Ok(t) => {
-                let exists: bool = tx.query_row(
-                    "SELECT count(*) > 0 FROM tasks WHERE case_number = ?1",
-                    [&t.case_number],
-                    |r| r.get(0),
-                )?;
+                let exists = tx
+                    .query_one("SELECT count(*) FROM tasks WHERE case_number = $1", params![&t.case_number])?
+                    .int(0)?
+                    > 0;
                 if exists {
                     errors.push(ImportRowError {
                         line,
@@ -318,10 +260,7 @@ pub fn import(
                     errors.push(ImportRowError {
                         line,
                         field: Some("case_number".into()),
-                        reason: format!(
-                            "case {} appears again (first on line {first})",
-                            t.case_number
-                        ),
+                        reason: format!("case {} appears again (first on line {first})", t.case_number),
                     });
                 } else {
                     seen_cases.insert(t.case_number.clone(), line);
@@ -331,91 +270,59 @@ pub fn import(
         }
     }
     // A delivery may follow a pickup in the database or earlier in this very file.
-    let mut follows: BTreeMap<usize, TaskId> = BTreeMap::new();
-    let mut new_ids: BTreeMap<String, (TaskId, TaskKind)> = BTreeMap::new();
     let created = now();
+    let mut new_ids: BTreeMap<String, (TaskId, TaskKind)> = BTreeMap::new();
     for (_, t) in &good {
-        new_ids.insert(
-            t.case_number.clone(),
-            (
-                TaskId(EventId::v7(created.millis() as u64, random10()?).0),
-                t.kind,
-            ),
-        );
+        new_ids.insert(t.case_number.clone(), (TaskId(EventId::v7(created.millis() as u64, random10()?).0), t.kind));
     }
-    good.retain(|(line, t)| {
+    let mut follows: BTreeMap<usize, TaskId> = BTreeMap::new();
+    let mut kept = Vec::with_capacity(good.len());
+    for (line, t) in good {
         let Some(case) = &t.follows_case else {
-            return true;
+            kept.push((line, t));
+            continue;
         };
-        let found: Option<(String, String)> = tx
-            .query_row(
-                "SELECT task_id, kind FROM tasks WHERE case_number = ?1",
-                [case],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .ok()
-            .flatten();
+        let found = tx.query_opt("SELECT task_id, kind FROM tasks WHERE case_number = $1", params![case])?;
         let target = match found {
-            Some((id, kind)) => id.parse().ok().map(|id| (id, kind == "pickup")),
-            None => new_ids
-                .get(case)
-                .map(|(id, k)| (*id, *k == TaskKind::Pickup)),
+            Some(r) => Some((r.text(0)?.parse::<TaskId>().map_err(ApiError::internal)?, r.text(1)? == "pickup")),
+            None => new_ids.get(case).map(|(id, k)| (*id, *k == TaskKind::Pickup)),
         };
         match target {
             Some((id, true)) if t.kind == TaskKind::Delivery => {
-                follows.insert(*line, id);
-                true
+                follows.insert(line, id);
+                kept.push((line, t));
             }
-            Some(_) => {
-                errors.push(ImportRowError {
-                    line: *line,
-                    field: Some("follows_case".into()),
-                    reason: format!(
-                        "only a delivery can follow a pickup, and case {case} is not a pickup"
-                    ),
-                });
-                false
-            }
-            None => {
-                errors.push(ImportRowError {
-                    line: *line,
-                    field: Some("follows_case".into()),
-                    reason: format!("case {case} is not known"),
-                });
-                false
-            }
+            Some(_) => errors.push(ImportRowError {
+                line,
+                field: Some("follows_case".into()),
+                reason: format!("only a delivery can follow a pickup, and case {case} is not a pickup"),
+            }),
+            None => errors.push(ImportRowError {
+                line,
+                field: Some("follows_case".into()),
+                reason: format!("case {case} is not known"),
+            }),
         }
-    });
+    }
     errors.sort_by_key(|e| e.line);
     if mode == ImportMode::AllOrNothing && !errors.is_empty() {
-        return Err(ApiError::ImportRejected(ImportReport {
-            imported: 0,
-            errors,
-            tasks: vec![],
-        }));
+        return Err(ApiError::ImportRejected(ImportReport { imported: 0, errors, tasks: vec![] }));
     }
-    let mut next_resident: u32 =
-        tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM residents", [], |r| {
-            r.get(0)
-        })?;
-    let mut tasks = Vec::with_capacity(good.len());
-    for (line, t) in good {
+    let mut next_resident = tx.query_one("SELECT coalesce(max(id), 0) + 1 FROM residents", params![])?.u32(0)?;
+    let mut tasks = Vec::with_capacity(kept.len());
+    for (line, t) in kept {
         let a = &t.address;
-        let existing: Option<u32> = tx
-            .query_row(
-                "SELECT id FROM residents WHERE name = ?1 AND phone = ?2 AND compound = ?3 AND building = ?4
-                 AND unit = ?5 AND room = ?6",
-                params![t.resident_name, t.resident_phone, a.compound.0, a.building, a.unit, a.room],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let existing = tx.query_opt(
+            "SELECT id FROM residents WHERE name = $1 AND phone = $2 AND compound = $3 AND building = $4
+             AND unit = $5 AND room = $6",
+            params![&t.resident_name, &t.resident_phone, a.compound.0, a.building, a.unit, &a.room],
+        )?;
         let resident = match existing {
-            Some(id) => ResidentId(id),
+            Some(r) => ResidentId(r.u32(0)?),
             None => {
                 let id = ResidentId(next_resident);
                 next_resident += 1;
-                insert_resident(&tx, id, &t.resident_name, &t.resident_phone, a, t.green)?;
+                insert_resident(tx, id, &t.resident_name, &t.resident_phone, a, t.green)?;
                 id
             }
         };
@@ -430,15 +337,10 @@ pub fn import(
             proof: ProofPolicy::standard(t.kind),
             follows: follows.get(&line).copied(),
         };
-        insert_task(&tx, &task, created)?;
+        insert_task(tx, &task, created)?;
         tasks.push(id);
     }
-    tx.commit()?;
-    Ok(ImportReport {
-        imported: tasks.len(),
-        errors,
-        tasks,
-    })
+    Ok(ImportReport { imported: tasks.len(), errors, tasks })
 }
 
 fn random10() -> ApiResult<[u8; 10]> {

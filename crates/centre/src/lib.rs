@@ -18,6 +18,7 @@ pub mod error;
 pub mod import;
 pub mod log;
 pub mod routes;
+pub mod sql;
 pub mod sync;
 pub mod town;
 
@@ -39,6 +40,8 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 pub struct Settings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// A `postgres://` URL; the embedded SQLite file `centre.sqlite` in the data directory when unset.
+    pub database: Option<String>,
     /// Seed the demo town into an empty database.
     pub demo: bool,
     /// A built web app to serve at `/` (the output of the README's run command).
@@ -54,6 +57,7 @@ impl Settings {
         Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
             data_dir: data_dir.into(),
+            database: None,
             demo: false,
             app_dir: None,
             session_ttl_ms: 12 * 3_600_000,
@@ -103,7 +107,11 @@ impl RunningCentre {
 /// Opens the database and blob store under the data directory (seeding the demo town if asked and empty).
 pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&settings.data_dir)?;
-    let db = Db::open(&settings.data_dir.join("centre.sqlite"))?;
+    let database = match &settings.database {
+        Some(url) => url.clone(),
+        None => settings.data_dir.join("centre.sqlite").to_string_lossy().into_owned(),
+    };
+    let db = Db::open(database).await?;
     let blobs = LocalBlobs::new(&settings.data_dir.join("blobs"))?;
     if settings.demo {
         db.call(|conn| {
@@ -115,11 +123,7 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
         .await
         .map_err(|e| anyhow::anyhow!("seeding the demo town: {e}"))?;
     }
-    Ok(AppState {
-        db,
-        blobs: Arc::new(blobs),
-        settings: Arc::new(settings),
-    })
+    Ok(AppState { db, blobs: Arc::new(blobs), settings: Arc::new(settings) })
 }
 
 /// Starts the centre on its listen address. With `signals`, ctrl-c and SIGTERM stop it gracefully too.
@@ -144,11 +148,7 @@ pub async fn start(settings: Settings, signals: bool) -> anyhow::Result<RunningC
             })
             .await
     });
-    Ok(RunningCentre {
-        addr,
-        shutdown: Some(tx),
-        join,
-    })
+    Ok(RunningCentre { addr, shutdown: Some(tx), join })
 }
 
 async fn shutdown_signal() {
@@ -176,11 +176,7 @@ async fn shutdown_signal() {
 /// One log line per request: method, route pattern (never the concrete path or query), status, time.
 pub async fn access_log(req: Request, next: Next) -> Response {
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "-".into());
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "-".into());
     let start = std::time::Instant::now();
     let res = next.run(req).await;
     tracing::info!(%method, route, status = res.status().as_u16(), ms = start.elapsed().as_millis() as u64, "request");

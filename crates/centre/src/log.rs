@@ -2,12 +2,13 @@
 //! tell each phone what moved. Every function here runs inside the caller's transaction.
 
 use crate::error::{ApiError, ApiResult};
+use crate::params;
+use crate::sql::Tx;
 use jx_core::bytes::Sha256;
 use jx_core::event::{Actor, Envelope, EventPayload};
 use jx_core::model::{Task, TaskKind};
-use jx_core::state::{self, TaskState, TaskStatus};
+use jx_core::state::{self, TaskState};
 use jx_core::{EventId, StaffId, TaskId, Timestamp};
-use rusqlite::{OptionalExtension, Transaction, params};
 
 /// A stable text key for an actor's chain.
 pub fn actor_key(actor: &Actor) -> String {
@@ -18,35 +19,31 @@ pub fn actor_key(actor: &Actor) -> String {
     }
 }
 
-pub fn load_task(tx: &Transaction<'_>, task: TaskId) -> ApiResult<Option<(Task, TaskState)>> {
-    let row: Option<(String, String)> = tx
-        .query_row(
-            "SELECT body, state FROM tasks WHERE task_id = ?1",
-            [task.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    row.map(|(body, state)| {
-        Ok((
-            serde_json::from_str(&body).map_err(ApiError::internal)?,
-            serde_json::from_str(&state).map_err(ApiError::internal)?,
-        ))
-    })
-    .transpose()
+pub fn json<T: serde::de::DeserializeOwned>(text: &str) -> ApiResult<T> {
+    serde_json::from_str(text).map_err(ApiError::internal)
+}
+
+pub fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<String> {
+    serde_json::to_string(v).map_err(ApiError::internal)
+}
+
+pub fn load_task(tx: &mut dyn Tx, task: TaskId) -> ApiResult<Option<(Task, TaskState)>> {
+    tx.query_opt("SELECT body, state FROM tasks WHERE task_id = $1", params![task.to_string()])?
+        .map(|r| Ok((json(&r.text(0)?)?, json(&r.text(1)?)?)))
+        .transpose()
 }
 
 /// Every accepted event of a task.
-pub fn accepted_events(tx: &Transaction<'_>, task: TaskId) -> ApiResult<Vec<Envelope>> {
-    let mut stmt = tx
-        .prepare_cached("SELECT encoded FROM events WHERE task_id = ?1 AND outcome = 'accepted'")?;
-    let rows = stmt.query_map([task.to_string()], |r| r.get::<_, Vec<u8>>(0))?;
-    rows.map(|b| Envelope::decode(&b?).map_err(ApiError::internal))
+pub fn accepted_events(tx: &mut dyn Tx, task: TaskId) -> ApiResult<Vec<Envelope>> {
+    tx.query("SELECT encoded FROM events WHERE task_id = $1 AND outcome = 'accepted'", params![task.to_string()])?
+        .iter()
+        .map(|r| Envelope::decode(&r.bytes(0)?).map_err(ApiError::internal))
         .collect()
 }
 
 /// Stores an event with its outcome.
 pub fn insert_event(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Tx,
     e: &Envelope,
     accepted: bool,
     reason: Option<&str>,
@@ -54,7 +51,7 @@ pub fn insert_event(
 ) -> ApiResult<()> {
     tx.execute(
         "INSERT INTO events (event_id, task_id, actor, seq, at, kind, encoded, outcome, reason, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         params![
             e.id.to_string(),
             e.task.to_string(),
@@ -69,11 +66,11 @@ pub fn insert_event(
         ],
     )?;
     if accepted {
-        let mut stmt = tx.prepare_cached(
-            "INSERT OR IGNORE INTO event_blobs (event_id, sha256) VALUES (?1, ?2)",
-        )?;
         for b in e.payload.blobs() {
-            stmt.execute(params![e.id.to_string(), b.to_hex()])?;
+            tx.execute(
+                "INSERT INTO event_blobs (event_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                params![e.id.to_string(), b.to_hex()],
+            )?;
         }
     }
     Ok(())
@@ -81,28 +78,23 @@ pub fn insert_event(
 
 /// Re-folds a task from its accepted events, stores the state, and records who must hear of the change: the
 /// assignee (the task is theirs) and a former assignee (it left them).
-pub fn refold(
-    tx: &Transaction<'_>,
-    task: TaskId,
-    kind: TaskKind,
-    before: &TaskState,
-) -> ApiResult<TaskState> {
+pub fn refold(tx: &mut dyn Tx, task: TaskId, kind: TaskKind, before: &TaskState) -> ApiResult<TaskState> {
     let events = accepted_events(tx, task)?;
     let after = state::fold(task, kind, &events);
     tx.execute(
-        "UPDATE tasks SET status = ?2, assignee = ?3, attempts = ?4, conflicts = ?5, state = ?6 WHERE task_id = ?1",
+        "UPDATE tasks SET status = $2, assignee = $3, attempts = $4, conflicts = $5, state = $6 WHERE task_id = $1",
         params![
             task.to_string(),
             after.status.as_str(),
             after.assignee.map(|s| s.0),
             after.attempts,
-            after.conflicts.len() as i64,
-            serde_json::to_string(&after).map_err(ApiError::internal)?
+            after.conflicts.len(),
+            to_json(&after)?
         ],
     )?;
     if let Some(s) = after.assignee {
         tx.execute(
-            "INSERT OR IGNORE INTO task_assignees (task_id, staff_id) VALUES (?1, ?2)",
+            "INSERT INTO task_assignees (task_id, staff_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             params![task.to_string(), s.0],
         )?;
     }
@@ -111,10 +103,7 @@ pub fn refold(
         tell.push(b);
     }
     for s in tell {
-        tx.execute(
-            "INSERT INTO changes (staff_id, task_id) VALUES (?1, ?2)",
-            params![s.0, task.to_string()],
-        )?;
+        tx.execute("INSERT INTO changes (staff_id, task_id) VALUES ($1, $2)", params![s.0, task.to_string()])?;
     }
     Ok(after)
 }
@@ -122,34 +111,20 @@ pub fn refold(
 /// A coordinator's (or the centre's) decision about a task, appended to that actor's chain at the centre's
 /// hybrid-logical time. Refused with 409 if the state machine says it cannot happen.
 pub fn append_decision(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Tx,
     actor: Actor,
     task: TaskId,
     payload: EventPayload,
     now: Timestamp,
 ) -> ApiResult<TaskState> {
-    let (t, before) = load_task(tx, task)?
-        .ok_or_else(|| ApiError::NotFound(format!("task {task} does not exist")))?;
+    let (t, before) = load_task(tx, task)?.ok_or_else(|| ApiError::NotFound(format!("task {task} does not exist")))?;
     let key = actor_key(&actor);
-    let chain: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT last_seq, last_hash FROM actor_chains WHERE actor = ?1",
-            [&key],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let (seq, prev) = match chain {
-        Some((seq, hash)) => (
-            seq as u64 + 1,
-            Sha256::from_hex(&hash).map_err(ApiError::internal)?,
-        ),
-        None => (1, Sha256::ZERO),
-    };
-    let seen: Option<i64> = tx.query_row(
-        "SELECT max(at) FROM events WHERE task_id = ?1",
-        [task.to_string()],
-        |r| r.get(0),
-    )?;
+    let (seq, prev) =
+        match tx.query_opt("SELECT last_seq, last_hash FROM actor_chains WHERE actor = $1", params![&key])? {
+            Some(r) => (r.int(0)? as u64 + 1, Sha256::from_hex(&r.text(1)?).map_err(ApiError::internal)?),
+            None => (1, Sha256::ZERO),
+        };
+    let seen = tx.query_one("SELECT max(at) FROM events WHERE task_id = $1", params![task.to_string()])?.opt_int(0)?;
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).map_err(ApiError::internal)?;
     let envelope = Envelope {
@@ -162,19 +137,12 @@ pub fn append_decision(
         payload,
         signature: None,
     };
-    before
-        .apply(&envelope)
-        .map_err(|e| ApiError::Conflict("impossible_transition", e.to_string()))?;
+    before.apply(&envelope).map_err(|e| ApiError::Conflict("impossible_transition", e.to_string()))?;
     insert_event(tx, &envelope, true, None, now)?;
     tx.execute(
-        "INSERT INTO actor_chains (actor, last_seq, last_hash) VALUES (?1, ?2, ?3)
-         ON CONFLICT (actor) DO UPDATE SET last_seq = ?2, last_hash = ?3",
+        "INSERT INTO actor_chains (actor, last_seq, last_hash) VALUES ($1, $2, $3)
+         ON CONFLICT (actor) DO UPDATE SET last_seq = $2, last_hash = $3",
         params![key, seq as i64, envelope.chain_hash().to_hex()],
     )?;
     refold(tx, task, t.kind, &before)
-}
-
-/// The status a fresh task starts in.
-pub fn initial_status(kind: TaskKind) -> TaskStatus {
-    TaskState::new(TaskId(uuid::Uuid::nil()), kind).status
 }

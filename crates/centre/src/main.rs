@@ -9,10 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "jx-centre",
-    about = "泾小二 centre: the API every phone and coordinator works against"
-)]
+#[command(name = "jx-centre", about = "泾小二 centre: the API every phone and coordinator works against")]
 struct Cli {
     /// Address to listen on.
     #[arg(long, env = "JX_LISTEN", default_value = "127.0.0.1:7878")]
@@ -20,6 +17,9 @@ struct Cli {
     /// Where the database and the photos live.
     #[arg(long, env = "JX_DATA_DIR", default_value = "data/centre")]
     data_dir: PathBuf,
+    /// A PostgreSQL URL (`postgres://user@host/db`) to run on instead of the embedded SQLite file.
+    #[arg(long, env = "JX_DATABASE")]
+    database: Option<String>,
     /// Seed the demo town (Huajing, Xuhui) into an empty database and print the demo logins.
     #[arg(long, env = "JX_DEMO")]
     demo: bool,
@@ -41,13 +41,10 @@ async fn main() -> anyhow::Result<()> {
     let mut settings = Settings::new(&cli.data_dir);
     settings.listen = cli.listen;
     settings.demo = cli.demo;
+    settings.database = cli.database.clone();
     settings.app_dir = cli.app_dir.clone();
     let running = start(settings, true).await?;
-    println!(
-        "泾小二 centre listening on {}/api/v1 (data in {})",
-        running.url(),
-        cli.data_dir.display()
-    );
+    println!("泾小二 centre listening on {}/api/v1 (data in {})", running.url(), cli.data_dir.display());
     if cli.app_dir.is_some() {
         println!("the app: {}/", running.url());
     }

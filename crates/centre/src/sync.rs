@@ -5,158 +5,112 @@ use crate::auth::DeviceCaller;
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
 use crate::log;
+use crate::params;
+use crate::sql::Tx;
 use crate::town;
 use jx_core::TaskId;
 use jx_core::bytes::Sha256;
 use jx_core::event::{Actor, Envelope};
 use jx_core::state::{self, ConflictKind};
 use jx_core::wire::{PullResponse, PushOutcome, PushResult, TaskChange};
-use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeMap;
 
 /// Most events one push may carry.
 pub const MAX_PUSH: usize = 500;
 
 fn rejected(code: &str, reason: impl Into<String>) -> PushOutcome {
-    PushOutcome::Rejected {
-        code: code.into(),
-        reason: reason.into(),
-    }
+    PushOutcome::Rejected { code: code.into(), reason: reason.into() }
 }
 
 /// Ingests a device's batch, in order, in one transaction. Idempotent on the event id; each event's chain link is
 /// checked against the device's last accepted link. An event that breaks the chain is refused and leaves the chain
 /// as it was; an event that links correctly but cannot apply to its task is kept as a rejected link with its reason,
 /// so that the device's next event still links. A conflicting fact is accepted and flagged.
-pub fn push(
-    conn: &mut Connection,
-    caller: DeviceCaller,
-    events: Vec<Envelope>,
-) -> ApiResult<Vec<PushResult>> {
+pub fn push(tx: &mut dyn Tx, caller: DeviceCaller, events: Vec<Envelope>) -> ApiResult<Vec<PushResult>> {
     if events.len() > MAX_PUSH {
-        return Err(ApiError::BadRequest(
-            "batch_too_large",
-            format!("at most {MAX_PUSH} events a push"),
-        ));
+        return Err(ApiError::BadRequest("batch_too_large", format!("at most {MAX_PUSH} events a push")));
     }
     let received = now();
-    let tx = conn.transaction()?;
-    let (mut last_seq, last_hash): (i64, String) = tx.query_row(
-        "SELECT last_seq, last_hash FROM devices WHERE device_id = ?1",
-        [caller.device.to_string()],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+    // Touch the device's row first: on PostgreSQL this locks it, so two pushes of one device never interleave.
+    tx.execute("UPDATE devices SET last_seq = last_seq WHERE device_id = $1", params![caller.device.to_string()])?;
+    let row = tx.query_one(
+        "SELECT last_seq, last_hash FROM devices WHERE device_id = $1",
+        params![caller.device.to_string()],
     )?;
-    let mut last_hash = Sha256::from_hex(&last_hash).map_err(ApiError::internal)?;
+    let mut last_seq = row.int(0)?;
+    let mut last_hash = Sha256::from_hex(&row.text(1)?).map_err(ApiError::internal)?;
     let mut results = Vec::with_capacity(events.len());
     for e in events {
-        let outcome = ingest_one(&tx, caller, &e, &mut last_seq, &mut last_hash, received)?;
-        results.push(PushResult {
-            event: e.id,
-            outcome,
-        });
+        let outcome = ingest_one(tx, caller, &e, &mut last_seq, &mut last_hash, received)?;
+        results.push(PushResult { event: e.id, outcome });
     }
     tx.execute(
-        "UPDATE devices SET last_seq = ?2, last_hash = ?3 WHERE device_id = ?1",
+        "UPDATE devices SET last_seq = $2, last_hash = $3 WHERE device_id = $1",
         params![caller.device.to_string(), last_seq, last_hash.to_hex()],
     )?;
-    tx.commit()?;
     Ok(results)
 }
 
 fn ingest_one(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &mut dyn Tx,
     caller: DeviceCaller,
     e: &Envelope,
     last_seq: &mut i64,
     last_hash: &mut Sha256,
     received: jx_core::Timestamp,
 ) -> ApiResult<PushOutcome> {
-    let known: Option<Vec<u8>> = tx
-        .query_row(
-            "SELECT encoded FROM events WHERE event_id = ?1",
-            [e.id.to_string()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(bytes) = known {
+    let known = tx.query_opt("SELECT encoded FROM events WHERE event_id = $1", params![e.id.to_string()])?;
+    if let Some(bytes) = known.map(|r| r.bytes(0)).transpose()? {
         return Ok(if bytes == e.encode() {
             PushOutcome::Duplicate
         } else {
-            rejected(
-                "id_reused",
-                format!("event id {} was already used for a different event", e.id),
-            )
+            rejected("id_reused", format!("event id {} was already used for a different event", e.id))
         });
     }
-    if e.actor
-        != (Actor::Device {
-            device: caller.device,
-            staff: caller.staff,
-        })
-    {
+    if e.actor != (Actor::Device { device: caller.device, staff: caller.staff }) {
         return Ok(rejected(
             "wrong_actor",
-            format!(
-                "the event says it was recorded by {}, not by this device",
-                e.actor
-            ),
+            format!("the event says it was recorded by {}, not by this device", e.actor),
         ));
     }
     let expected = *last_seq as u64 + 1;
     if e.seq != expected {
-        let code = if e.seq < expected {
-            "sequence_replayed"
-        } else {
-            "sequence_gap"
-        };
-        return Ok(rejected(
-            code,
-            format!(
-                "expected this device's event number {expected}, got {}",
-                e.seq
-            ),
-        ));
+        let code = if e.seq < expected { "sequence_replayed" } else { "sequence_gap" };
+        return Ok(rejected(code, format!("expected this device's event number {expected}, got {}", e.seq)));
     }
     if e.prev != *last_hash {
-        return Ok(rejected(
-            "chain_broken",
-            "the event does not link to this device's previous event",
-        ));
+        return Ok(rejected("chain_broken", "the event does not link to this device's previous event"));
     }
     // The link is sound: it advances the chain whatever becomes of the fact itself.
     *last_seq = e.seq as i64;
     *last_hash = e.chain_hash();
 
-    let refuse = |code: &str, reason: String| -> ApiResult<PushOutcome> {
+    let refuse = |tx: &mut dyn Tx, code: &str, reason: String| -> ApiResult<PushOutcome> {
         log::insert_event(tx, e, false, Some(&reason), received)?;
         Ok(rejected(code, reason))
     };
     let Some((task, before)) = log::load_task(tx, e.task)? else {
-        return refuse("unknown_task", format!("task {} does not exist", e.task));
+        return refuse(tx, "unknown_task", format!("task {} does not exist", e.task));
     };
-    let ever_assigned: bool = tx.query_row(
-        "SELECT count(*) > 0 FROM task_assignees WHERE task_id = ?1 AND staff_id = ?2",
-        params![e.task.to_string(), caller.staff.0],
-        |r| r.get(0),
-    )?;
+    let ever_assigned = tx
+        .query_one(
+            "SELECT count(*) FROM task_assignees WHERE task_id = $1 AND staff_id = $2",
+            params![e.task.to_string(), caller.staff.0],
+        )?
+        .int(0)?
+        > 0;
     if !ever_assigned {
-        return refuse(
-            "not_your_task",
-            format!("task {} was never assigned to this staff member", e.task),
-        );
+        return refuse(tx, "not_your_task", format!("task {} was never assigned to this staff member", e.task));
     }
     let mut all = log::accepted_events(tx, e.task)?;
     all.push(e.clone());
     let folded = state::fold(e.task, task.kind, &all);
-    let impossible = folded
-        .conflicts
-        .iter()
-        .find_map(|c| match (&c.kind, c.event == e.id) {
-            (ConflictKind::Impossible { reason }, true) => Some(reason.clone()),
-            _ => None,
-        });
+    let impossible = folded.conflicts.iter().find_map(|c| match (&c.kind, c.event == e.id) {
+        (ConflictKind::Impossible { reason }, true) => Some(reason.clone()),
+        _ => None,
+    });
     if let Some(reason) = impossible {
-        return refuse("impossible_transition", reason);
+        return refuse(tx, "impossible_transition", reason);
     }
     log::insert_event(tx, e, true, None, received)?;
     log::refold(tx, e.task, task.kind, &before)?;
@@ -167,32 +121,24 @@ fn ingest_one(
 pub fn parse_cursor(since: Option<&str>) -> ApiResult<i64> {
     match since {
         None | Some("") => Ok(0),
-        Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            ApiError::BadRequest(
-                "bad_cursor",
-                format!("“{s}” is not a cursor this centre issued"),
-            )
-        }),
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| ApiError::BadRequest("bad_cursor", format!("“{s}” is not a cursor this centre issued"))),
     }
 }
 
 /// The device's tasks that changed since `since`, at most `limit` changes.
-pub fn pull(
-    conn: &mut Connection,
-    caller: DeviceCaller,
-    since: i64,
-    limit: usize,
-) -> ApiResult<PullResponse> {
-    let tx = conn.transaction()?;
-    let page: Vec<(i64, String)> = {
-        let mut stmt = tx.prepare(
-            "SELECT change_id, task_id FROM changes WHERE staff_id = ?1 AND change_id > ?2 ORDER BY change_id LIMIT ?3",
-        )?;
-        stmt.query_map(params![caller.staff.0, since, limit as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?
-    };
+pub fn pull(tx: &mut dyn Tx, caller: DeviceCaller, since: i64, limit: usize) -> ApiResult<PullResponse> {
+    let page: Vec<(i64, String)> = tx
+        .query(
+            "SELECT change_id, task_id FROM changes WHERE staff_id = $1 AND change_id > $2 ORDER BY change_id LIMIT $3",
+            params![caller.staff.0, since, limit],
+        )?
+        .iter()
+        .map(|r| Ok((r.int(0)?, r.text(1)?)))
+        .collect::<ApiResult<_>>()?;
     let more = page.len() == limit;
     let cursor = page.last().map(|(id, _)| *id).unwrap_or(since);
     // Each task once, in the order of its last change.
@@ -205,25 +151,17 @@ pub fn pull(
     let mut changes = Vec::with_capacity(order.len());
     for (_, task) in order {
         let id: TaskId = task.parse().map_err(ApiError::internal)?;
-        let Some((t, st)) = log::load_task(&tx, id)? else {
+        let Some((t, st)) = log::load_task(tx, id)? else {
             continue;
         };
         let mine = st.assignee == Some(caller.staff) && st.status != jx_core::TaskStatus::Cancelled;
         if mine {
-            let history = log::accepted_events(&tx, id)?;
-            let sheet = town::sheet(&tx, &t)?;
-            changes.push(TaskChange::Upsert {
-                sheet: Box::new(sheet),
-                history,
-            });
+            let history = log::accepted_events(tx, id)?;
+            let sheet = town::sheet(tx, &t)?;
+            changes.push(TaskChange::Upsert { sheet: Box::new(sheet), history });
         } else {
             changes.push(TaskChange::Remove { task: id });
         }
     }
-    tx.commit()?;
-    Ok(PullResponse {
-        changes,
-        cursor: cursor.to_string(),
-        more,
-    })
+    Ok(PullResponse { changes, cursor: cursor.to_string(), more })
 }

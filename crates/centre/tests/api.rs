@@ -31,17 +31,10 @@ async fn the_openapi_document_lists_exactly_the_routes_the_server_has() {
         .as_object()
         .expect("paths")
         .iter()
-        .flat_map(|(p, ops)| {
-            ops.as_object()
-                .expect("ops")
-                .keys()
-                .map(move |m| (m.clone(), p.clone()))
-        })
+        .flat_map(|(p, ops)| ops.as_object().expect("ops").keys().map(move |m| (m.clone(), p.clone())))
         .collect();
-    let routed: BTreeSet<(String, String)> = jx_centre::routes::ROUTES
-        .iter()
-        .map(|(m, p)| (m.to_string(), p.to_string()))
-        .collect();
+    let routed: BTreeSet<(String, String)> =
+        jx_centre::routes::ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     assert_eq!(documented, routed);
     // And every listed route is really there: no "no such endpoint" and no 405 for any of them.
     for (method, path) in jx_centre::routes::ROUTES {
@@ -52,10 +45,7 @@ async fn the_openapi_document_lists_exactly_the_routes_the_server_has() {
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
         let res = c
             .http
-            .request(
-                m,
-                format!("{}{}", c.running.as_ref().expect("running").url(), concrete),
-            )
+            .request(m, format!("{}{}", c.running.as_ref().expect("running").url(), concrete))
             .send()
             .await
             .expect("sent");
@@ -72,42 +62,16 @@ async fn the_openapi_document_lists_exactly_the_routes_the_server_has() {
 #[tokio::test]
 async fn logins_are_checked_and_every_rejection_is_json_with_a_code() {
     let c = centre().await;
-    let (status, body) = c
-        .call(
-            Method::POST,
-            "/auth/login",
-            None,
-            Some(json!({"login": "c1", "password": "nope"})),
-        )
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("bad_credentials"))
-    );
-    let (status, body) = c
-        .call(
-            Method::POST,
-            "/auth/login",
-            None,
-            Some(json!({"login": "nobody", "password": "x"})),
-        )
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("bad_credentials"))
-    );
+    let (status, body) =
+        c.call(Method::POST, "/auth/login", None, Some(json!({"login": "c1", "password": "nope"}))).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_credentials")));
+    let (status, body) =
+        c.call(Method::POST, "/auth/login", None, Some(json!({"login": "nobody", "password": "x"}))).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_credentials")));
     let (status, body) = c.call(Method::GET, "/progress", None, None).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
-    );
-    let (status, body) = c
-        .call(Method::GET, "/progress", Some("made-up"), None)
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("unknown_token"))
-    );
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+    let (status, body) = c.call(Method::GET, "/progress", Some("made-up"), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unknown_token")));
     let token = c.coordinator().await;
     let (status, body) = c.call(Method::GET, "/progress", Some(&token), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -119,10 +83,7 @@ async fn an_expired_session_is_refused() {
     let c = centre_with(|s| s.session_ttl_ms = -1).await;
     let token = c.coordinator().await;
     let (status, body) = c.call(Method::GET, "/progress", Some(&token), None).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("token_expired"))
-    );
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("token_expired")));
 }
 
 #[tokio::test]
@@ -135,54 +96,22 @@ async fn staff_tokens_cannot_call_coordinator_endpoints_and_phones_see_only_thei
     for token in [&staff_session, &phone1.token] {
         for path in ["/progress", "/exceptions", "/tasks", "/devices", "/staff"] {
             let (status, body) = c.call(Method::GET, path, Some(token), None).await;
-            assert_eq!(
-                (status, body["code"].as_str()),
-                (StatusCode::FORBIDDEN, Some("coordinators_only")),
-                "{path}"
-            );
+            assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("coordinators_only")), "{path}");
         }
     }
     let tasks = c.tasks(&coord, "?status=created").await;
     let t = tasks[0].id;
-    assert_eq!(
-        c.decide(&coord, t, Decision::Assign { staff: StaffId(1) })
-            .await
-            .0,
-        StatusCode::OK
-    );
-    let (status, _) = c
-        .call(
-            Method::GET,
-            &format!("/tasks/{t}"),
-            Some(&phone1.token),
-            None,
-        )
-        .await;
+    assert_eq!(c.decide(&coord, t, Decision::Assign { staff: StaffId(1) }).await.0, StatusCode::OK);
+    let (status, _) = c.call(Method::GET, &format!("/tasks/{t}"), Some(&phone1.token), None).await;
     assert_eq!(status, StatusCode::OK, "its own task");
-    let (status, body) = c
-        .call(
-            Method::GET,
-            &format!("/tasks/{t}"),
-            Some(&phone2.token),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("not_your_task"))
-    );
-    assert!(
-        c.pull(&phone2, "", 100).await.changes.is_empty(),
-        "another staff member's phone hears nothing"
-    );
+    let (status, body) = c.call(Method::GET, &format!("/tasks/{t}"), Some(&phone2.token), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("not_your_task")));
+    assert!(c.pull(&phone2, "", 100).await.changes.is_empty(), "another staff member's phone hears nothing");
     // A phone cannot write facts about someone else's task either.
     let mut p2 = phone2;
     let e = p2.record(t, nobody_home(), far_future());
     let (_, body) = c.push(&p2, &[e]).await;
-    assert_eq!(
-        body["results"][0]["outcome"]["rejected"]["code"],
-        "not_your_task"
-    );
+    assert_eq!(body["results"][0]["outcome"]["rejected"]["code"], "not_your_task");
     // A coordinator cannot enrol a phone, a phone token cannot enrol another.
     let (status, _) = c
         .call(
@@ -200,53 +129,21 @@ async fn a_revoked_device_is_refused_from_then_on() {
     let c = centre().await;
     let coord = c.coordinator().await;
     let phone = c.phone(3).await;
-    assert_eq!(
-        c.call(Method::GET, "/sync/pull", Some(&phone.token), None)
-            .await
-            .0,
-        StatusCode::OK
-    );
-    let (status, _) = c
-        .call(
-            Method::POST,
-            &format!("/devices/{}/revoke", phone.device),
-            Some(&coord),
-            None,
-        )
-        .await;
+    assert_eq!(c.call(Method::GET, "/sync/pull", Some(&phone.token), None).await.0, StatusCode::OK);
+    let (status, _) = c.call(Method::POST, &format!("/devices/{}/revoke", phone.device), Some(&coord), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, body) = c
-        .call(Method::GET, "/sync/pull", Some(&phone.token), None)
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("device_revoked"))
-    );
+    let (status, body) = c.call(Method::GET, "/sync/pull", Some(&phone.token), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("device_revoked")));
     let (status, body) = c.push(&phone, &[]).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("device_revoked"))
-    );
-    let (status, _) = c
-        .call(
-            Method::POST,
-            "/devices/00000000-0000-0000-0000-000000000000/revoke",
-            Some(&coord),
-            None,
-        )
-        .await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("device_revoked")));
+    let (status, _) =
+        c.call(Method::POST, "/devices/00000000-0000-0000-0000-000000000000/revoke", Some(&coord), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 const CSV_HEADER: &str = "kind,case_number,service_item,resident_name,resident_phone,compound,building,unit,room,elderly,disabled,pregnant,follows_case\n";
 
-async fn import(
-    c: &Centre,
-    token: &str,
-    ctype: &str,
-    mode: &str,
-    body: Vec<u8>,
-) -> (StatusCode, serde_json::Value) {
+async fn import(c: &Centre, token: &str, ctype: &str, mode: &str, body: Vec<u8>) -> (StatusCode, serde_json::Value) {
     let res = c
         .http
         .post(format!("{}/tasks/import?mode={mode}", c.url))
@@ -275,40 +172,20 @@ async fn an_import_reports_every_bad_row_by_line_and_is_all_or_nothing_when_aske
          delivery,NEW-5,3,陈静,13712345678,1,1,1,401,0,0,0,NEW-6\n\
          pickup,NEW-6,3,陈静,13712345678,1,1,1,401,0,0,0,\n"
     );
-    let (status, body) = import(
-        &c,
-        &coord,
-        "text/csv",
-        "all_or_nothing",
-        csv.clone().into_bytes(),
-    )
-    .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("import_rejected"))
-    );
+    let (status, body) = import(&c, &coord, "text/csv", "all_or_nothing", csv.clone().into_bytes()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("import_rejected")));
     let errors = body["report"]["errors"].as_array().expect("errors");
     let lines: BTreeSet<u64> = errors.iter().filter_map(|e| e["line"].as_u64()).collect();
     assert_eq!(lines, BTreeSet::from([3, 4, 5, 6]), "{errors:#?}");
     let text = serde_json::to_string(errors).expect("json");
-    for needle in [
-        "parcel",
-        "service item 99",
-        "11-digit",
-        "no building 999",
-        "maybe",
-        "appears again",
-    ] {
+    for needle in ["parcel", "service item 99", "11-digit", "no building 999", "maybe", "appears again"] {
         assert!(text.contains(needle), "missing {needle}: {text}");
     }
     assert_eq!(c.tasks(&coord, "").await.len(), before, "nothing imported");
 
     let (status, body) = import(&c, &coord, "text/csv", "good_rows", csv.into_bytes()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        body["imported"], 3,
-        "NEW-1, NEW-5 (following NEW-6 in the same file) and NEW-6"
-    );
+    assert_eq!(body["imported"], 3, "NEW-1, NEW-5 (following NEW-6 in the same file) and NEW-6");
     assert_eq!(c.tasks(&coord, "").await.len(), before + 3);
 
     // The same rows again are all duplicates now.
@@ -316,12 +193,7 @@ async fn an_import_reports_every_bad_row_by_line_and_is_all_or_nothing_when_aske
     let (status, body) = import(&c, &coord, "text/csv", "good_rows", again.into_bytes()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["imported"], 0);
-    assert!(
-        body["errors"][0]["reason"]
-            .as_str()
-            .expect("reason")
-            .contains("already imported")
-    );
+    assert!(body["errors"][0]["reason"].as_str().expect("reason").contains("already imported"));
 }
 
 #[tokio::test]
@@ -335,14 +207,8 @@ async fn json_imports_share_the_rules_and_bad_files_get_specific_errors() {
          "compound": 2, "building": 1, "unit": 0, "room": "502"},
         "not an object"
     ]);
-    let (status, body) = import(
-        &c,
-        &coord,
-        "application/json",
-        "good_rows",
-        serde_json::to_vec(&rows).expect("json"),
-    )
-    .await;
+    let (status, body) =
+        import(&c, &coord, "application/json", "good_rows", serde_json::to_vec(&rows).expect("json")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["imported"], 1);
     assert_eq!(body["errors"][0]["line"], 2);
@@ -350,34 +216,13 @@ async fn json_imports_share_the_rules_and_bad_files_get_specific_errors() {
     assert_eq!(body["errors"][1]["line"], 3);
 
     let (status, body) = import(&c, &coord, "text/plain", "good_rows", b"x".to_vec()).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Some("unsupported_media_type")
-        )
-    );
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_media_type")));
     let gbk = [CSV_HEADER.as_bytes(), &[0xCD, 0xF5, 0xD0, 0xE3, b'\n']].concat();
     let (status, body) = import(&c, &coord, "text/csv", "good_rows", gbk).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        body["report"]["errors"][0]["reason"]
-            .as_str()
-            .expect("reason")
-            .contains("UTF-8")
-    );
-    let (status, body) = import(
-        &c,
-        &coord,
-        "text/csv",
-        "sometimes",
-        CSV_HEADER.as_bytes().to_vec(),
-    )
-    .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("malformed_query"))
-    );
+    assert!(body["report"]["errors"][0]["reason"].as_str().expect("reason").contains("UTF-8"));
+    let (status, body) = import(&c, &coord, "text/csv", "sometimes", CSV_HEADER.as_bytes().to_vec()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed_query")));
 }
 
 #[tokio::test]
@@ -385,20 +230,9 @@ async fn pull_sends_a_phone_its_tasks_in_pages_and_tells_it_when_one_leaves() {
     let c = centre().await;
     let coord = c.coordinator().await;
     let phone = c.phone(1).await;
-    let tasks: Vec<TaskId> = c
-        .tasks(&coord, "?status=created")
-        .await
-        .iter()
-        .take(7)
-        .map(|t| t.id)
-        .collect();
+    let tasks: Vec<TaskId> = c.tasks(&coord, "?status=created").await.iter().take(7).map(|t| t.id).collect();
     for t in &tasks {
-        assert_eq!(
-            c.decide(&coord, *t, Decision::Assign { staff: StaffId(1) })
-                .await
-                .0,
-            StatusCode::OK
-        );
+        assert_eq!(c.decide(&coord, *t, Decision::Assign { staff: StaffId(1) }).await.0, StatusCode::OK);
     }
     let first = c.pull(&phone, "", 5).await;
     assert!(first.more);
@@ -418,27 +252,11 @@ async fn pull_sends_a_phone_its_tasks_in_pages_and_tells_it_when_one_leaves() {
         })
         .collect();
     assert_eq!(got, tasks.iter().copied().collect());
-    assert!(
-        c.pull(&phone, &second.cursor, 5).await.changes.is_empty(),
-        "nothing new"
-    );
+    assert!(c.pull(&phone, &second.cursor, 5).await.changes.is_empty(), "nothing new");
 
+    assert_eq!(c.decide(&coord, tasks[0], Decision::Reassign { staff: StaffId(2) }).await.0, StatusCode::OK);
     assert_eq!(
-        c.decide(&coord, tasks[0], Decision::Reassign { staff: StaffId(2) })
-            .await
-            .0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        c.decide(
-            &coord,
-            tasks[1],
-            Decision::Cancel {
-                reason: "resident came in".into()
-            }
-        )
-        .await
-        .0,
+        c.decide(&coord, tasks[1], Decision::Cancel { reason: "resident came in".into() }).await.0,
         StatusCode::OK
     );
     let third = c.pull(&phone, &second.cursor, 50).await;
@@ -451,13 +269,8 @@ async fn pull_sends_a_phone_its_tasks_in_pages_and_tells_it_when_one_leaves() {
         })
         .collect();
     assert_eq!(removed, BTreeSet::from([tasks[0], tasks[1]]));
-    let (status, body) = c
-        .call(Method::GET, "/sync/pull?since=-4", Some(&phone.token), None)
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("bad_cursor"))
-    );
+    let (status, body) = c.call(Method::GET, "/sync/pull?since=-4", Some(&phone.token), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_cursor")));
 }
 
 #[tokio::test]
@@ -465,33 +278,17 @@ async fn push_is_idempotent_checks_the_chain_and_keeps_conflicting_facts() {
     let c = centre().await;
     let coord = c.coordinator().await;
     let mut phone = c.phone(1).await;
-    let tasks: Vec<TaskId> = c
-        .tasks(&coord, "?status=created")
-        .await
-        .iter()
-        .take(3)
-        .map(|t| t.id)
-        .collect();
+    let tasks: Vec<TaskId> = c.tasks(&coord, "?status=created").await.iter().take(3).map(|t| t.id).collect();
     for t in &tasks {
-        c.decide(&coord, *t, Decision::Assign { staff: StaffId(1) })
-            .await;
+        c.decide(&coord, *t, Decision::Assign { staff: StaffId(1) }).await;
     }
     c.decide(&coord, tasks[0], Decision::CheckOut).await;
     let batch = vec![
         phone.record(tasks[0], nobody_home(), far_future()),
-        phone.record(
-            tasks[0],
-            EventPayload::Delivered {
-                proof: HandoffProof::default(),
-            },
-            far_future() + 1,
-        ),
+        phone.record(tasks[0], EventPayload::Delivered { proof: HandoffProof::default() }, far_future() + 1),
         phone.record(
             tasks[1],
-            EventPayload::Collected {
-                proof: HandoffProof::default(),
-                materials: vec![],
-            },
+            EventPayload::Collected { proof: HandoffProof::default(), materials: vec![] },
             far_future() + 2,
         ),
     ];
@@ -510,36 +307,17 @@ async fn push_is_idempotent_checks_the_chain_and_keeps_conflicting_facts() {
     // The same batch again: every event recognised, nothing changes.
     let (_, body) = c.push(&phone, &batch).await;
     let again: PushResponse = serde_json::from_value(body).expect("push response");
-    assert!(
-        again
-            .results
-            .iter()
-            .all(|r| r.outcome == PushOutcome::Duplicate),
-        "{again:?}"
-    );
-    assert_eq!(
-        c.event_count().await,
-        count,
-        "a replayed batch has no side effects"
-    );
+    assert!(again.results.iter().all(|r| r.outcome == PushOutcome::Duplicate), "{again:?}");
+    assert_eq!(c.event_count().await, count, "a replayed batch has no side effects");
 
     // The chain is checked: a gap, a broken link, someone else's actor.
     let mut skipped = Phone {
         seq: phone.seq + 1,
-        ..Phone {
-            device: phone.device,
-            staff: phone.staff,
-            token: phone.token.clone(),
-            seq: 0,
-            prev: phone.prev,
-        }
+        ..Phone { device: phone.device, staff: phone.staff, token: phone.token.clone(), seq: 0, prev: phone.prev }
     };
     let gap = skipped.record(tasks[1], nobody_home(), far_future() + 3);
     let (_, body) = c.push(&phone, &[gap]).await;
-    assert_eq!(
-        body["results"][0]["outcome"]["rejected"]["code"],
-        "sequence_gap"
-    );
+    assert_eq!(body["results"][0]["outcome"]["rejected"]["code"], "sequence_gap");
     let mut forged = Phone {
         device: phone.device,
         staff: phone.staff,
@@ -549,48 +327,23 @@ async fn push_is_idempotent_checks_the_chain_and_keeps_conflicting_facts() {
     };
     let broken = forged.record(tasks[1], nobody_home(), far_future() + 4);
     let (_, body) = c.push(&phone, &[broken]).await;
-    assert_eq!(
-        body["results"][0]["outcome"]["rejected"]["code"],
-        "chain_broken"
-    );
+    assert_eq!(body["results"][0]["outcome"]["rejected"]["code"], "chain_broken");
     // The chain did not move: the proper next event still links.
     let next = phone.record(tasks[1], nobody_home(), far_future() + 5);
     let (_, body) = c.push(&phone, &[next]).await;
     assert_eq!(body["results"][0]["outcome"], "accepted");
 
     // A fact after a cancellation the phone had not seen is kept, and flagged for a coordinator.
-    c.decide(
-        &coord,
-        tasks[2],
-        Decision::Cancel {
-            reason: "duplicate case".into(),
-        },
-    )
-    .await;
+    c.decide(&coord, tasks[2], Decision::Cancel { reason: "duplicate case".into() }).await;
     let late = phone.record(tasks[2], nobody_home(), far_future() + 6);
     let (_, body) = c.push(&phone, &[late]).await;
     assert_eq!(body["results"][0]["outcome"], "accepted");
     let (_, ex) = c.call(Method::GET, "/exceptions", Some(&coord), None).await;
-    let conflicts: Vec<&str> = ex["conflicts"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter_map(|t| t["id"].as_str())
-        .collect();
+    let conflicts: Vec<&str> =
+        ex["conflicts"].as_array().expect("list").iter().filter_map(|t| t["id"].as_str()).collect();
     assert!(conflicts.contains(&tasks[2].to_string().as_str()), "{ex}");
-    let detail = c
-        .call(
-            Method::GET,
-            &format!("/tasks/{}", tasks[0]),
-            Some(&coord),
-            None,
-        )
-        .await
-        .1;
-    assert_eq!(
-        detail["state"]["status"],
-        serde_json::to_value(TaskStatus::Delivered).expect("json")
-    );
+    let detail = c.call(Method::GET, &format!("/tasks/{}", tasks[0]), Some(&coord), None).await.1;
+    assert_eq!(detail["state"]["status"], serde_json::to_value(TaskStatus::Delivered).expect("json"));
 }
 
 #[tokio::test]
@@ -599,41 +352,19 @@ async fn bad_push_bodies_get_the_right_4xx_and_change_nothing() {
     let phone = c.phone(4).await;
     let url = format!("{}/sync/push", c.url);
     let send = |ctype: &'static str, body: Vec<u8>| {
-        c.http
-            .post(&url)
-            .bearer_auth(&phone.token)
-            .header("content-type", ctype)
-            .body(body)
-            .send()
+        c.http.post(&url).bearer_auth(&phone.token).header("content-type", ctype).body(body).send()
     };
-    let res = send("application/json", b"{\"events\": [{\"id\": 3}]}".to_vec())
-        .await
-        .expect("sent");
+    let res = send("application/json", b"{\"events\": [{\"id\": 3}]}".to_vec()).await.expect("sent");
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(
-        res.json::<serde_json::Value>().await.expect("json")["code"],
-        "malformed_body"
-    );
-    let res = send("application/json", b"{not json".to_vec())
-        .await
-        .expect("sent");
+    assert_eq!(res.json::<serde_json::Value>().await.expect("json")["code"], "malformed_body");
+    let res = send("application/json", b"{not json".to_vec()).await.expect("sent");
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    let res = send("text/plain", b"{\"events\": []}".to_vec())
-        .await
-        .expect("sent");
+    let res = send("text/plain", b"{\"events\": []}".to_vec()).await.expect("sent");
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let big = format!(
-        "{{\"events\": [], \"pad\": \"{}\"}}",
-        "x".repeat(100 * 1024)
-    );
-    let res = send("application/json", big.into_bytes())
-        .await
-        .expect("sent");
+    let big = format!("{{\"events\": [], \"pad\": \"{}\"}}", "x".repeat(100 * 1024));
+    let res = send("application/json", big.into_bytes()).await.expect("sent");
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(
-        res.json::<serde_json::Value>().await.expect("json")["code"],
-        "payload_too_large"
-    );
+    assert_eq!(res.json::<serde_json::Value>().await.expect("json")["code"], "payload_too_large");
 }
 
 #[tokio::test]
@@ -654,80 +385,39 @@ async fn blobs_are_checked_stored_once_and_complete_a_handoffs_proof() {
     };
     // A handoff that names the photo before it arrives is incomplete until it does.
     let task = c.tasks(&coord, "?status=created").await[0].id;
-    c.decide(&coord, task, Decision::Assign { staff: StaffId(5) })
-        .await;
-    let proof = HandoffProof {
-        photos: vec![hash],
-        ..Default::default()
-    };
+    c.decide(&coord, task, Decision::Assign { staff: StaffId(5) }).await;
+    let proof = HandoffProof { photos: vec![hash], ..Default::default() };
     let e = phone.record(task, EventPayload::Delivered { proof }, far_future());
     let (_, body) = c.push(&phone, &[e]).await;
     assert_eq!(body["results"][0]["outcome"], "accepted");
     let (_, ex) = c.call(Method::GET, "/exceptions", Some(&coord), None).await;
-    let missing = ex["missing_proof"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|t| t["id"] == task.to_string())
-        .cloned();
+    let missing = ex["missing_proof"].as_array().expect("list").iter().find(|t| t["id"] == task.to_string()).cloned();
     assert_eq!(missing.expect("listed")["missing_blobs"], 1);
 
-    let res = put(hash.to_hex(), "image/jpeg", photo.clone())
-        .await
-        .expect("sent");
+    let res = put(hash.to_hex(), "image/jpeg", photo.clone()).await.expect("sent");
     assert_eq!(res.status(), StatusCode::CREATED);
-    let res = put(hash.to_hex(), "image/jpeg", photo.clone())
-        .await
-        .expect("sent");
+    let res = put(hash.to_hex(), "image/jpeg", photo.clone()).await.expect("sent");
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(
-        res.json::<serde_json::Value>().await.expect("json")["created"],
-        false
-    );
-    let (_, detail) = c
-        .call(Method::GET, "/tasks?status=delivered", Some(&coord), None)
-        .await;
+    assert_eq!(res.json::<serde_json::Value>().await.expect("json")["created"], false);
+    let (_, detail) = c.call(Method::GET, "/tasks?status=delivered", Some(&coord), None).await;
     assert_eq!(detail[0]["missing_blobs"], 0);
-    let got = c
-        .http
-        .get(format!("{}/blobs/{hash}", c.url))
-        .bearer_auth(&coord)
-        .send()
-        .await
-        .expect("sent");
+    let got = c.http.get(format!("{}/blobs/{hash}", c.url)).bearer_auth(&coord).send().await.expect("sent");
     assert_eq!(got.bytes().await.expect("bytes").to_vec(), photo);
 
     let mut other = photo.clone();
     other.push(1);
     let res = put(hash.to_hex(), "image/jpeg", other).await.expect("sent");
     assert_eq!(
-        (
-            res.status(),
-            res.json::<serde_json::Value>().await.expect("json")["code"].clone()
-        ),
+        (res.status(), res.json::<serde_json::Value>().await.expect("json")["code"].clone()),
         (StatusCode::BAD_REQUEST, json!("hash_mismatch"))
     );
-    let res = put(hash.to_hex(), "application/pdf", photo.clone())
-        .await
-        .expect("sent");
+    let res = put(hash.to_hex(), "application/pdf", photo.clone()).await.expect("sent");
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let png_claim = put(hash.to_hex(), "image/png", photo.clone())
-        .await
-        .expect("sent");
-    assert_eq!(
-        png_claim.json::<serde_json::Value>().await.expect("json")["code"],
-        "type_mismatch"
-    );
-    let res = put("xyz".into(), "image/jpeg", photo.clone())
-        .await
-        .expect("sent");
-    assert_eq!(
-        res.json::<serde_json::Value>().await.expect("json")["code"],
-        "bad_hash"
-    );
+    let png_claim = put(hash.to_hex(), "image/png", photo.clone()).await.expect("sent");
+    assert_eq!(png_claim.json::<serde_json::Value>().await.expect("json")["code"], "type_mismatch");
+    let res = put("xyz".into(), "image/jpeg", photo.clone()).await.expect("sent");
+    assert_eq!(res.json::<serde_json::Value>().await.expect("json")["code"], "bad_hash");
     let huge = [&[0xFF, 0xD8, 0xFF][..], &vec![0u8; 300 * 1024]].concat();
-    let res = put(Sha256::of(&huge).to_hex(), "image/jpeg", huge)
-        .await
-        .expect("sent");
+    let res = put(Sha256::of(&huge).to_hex(), "image/jpeg", huge).await.expect("sent");
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }

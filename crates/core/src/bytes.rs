@@ -124,27 +124,15 @@ mod tests {
 
     #[test]
     fn sha256_matches_the_published_test_vector() {
-        assert_eq!(
-            Sha256::of(b"abc").to_hex(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(Sha256::of(b"abc").to_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]
     fn hex_round_trips_and_rejects_bad_input_with_a_reason() {
         let h = Sha256::of(b"x");
         assert_eq!(Sha256::from_hex(&h.to_hex()), Ok(h));
-        assert_eq!(
-            Sha256::from_hex("abc"),
-            Err(HexError::Length {
-                expected: 64,
-                got: 3
-            })
-        );
-        assert!(matches!(
-            Sha256::from_hex(&"zz".repeat(32)),
-            Err(HexError::NotHex(_))
-        ));
+        assert_eq!(Sha256::from_hex("abc"), Err(HexError::Length { expected: 64, got: 3 }));
+        assert!(matches!(Sha256::from_hex(&"zz".repeat(32)), Err(HexError::NotHex(_))));
     }
 
     #[test]

@@ -6,8 +6,8 @@
 use crate::geo::{LatLng, Polygon};
 use crate::ids::{CompoundId, ResidentId, ServiceItemId, StaffId, TaskId};
 use crate::model::{
-    Address, Building, Compound, GreenChannel, Material, ProofPolicy, Resident, Role, ServiceItem,
-    Staff, StaffHome, Task, TaskKind, TaskSheet,
+    Address, Building, Compound, GreenChannel, Material, ProofPolicy, Resident, Role, ServiceItem, Staff, StaffHome,
+    Task, TaskKind, TaskSheet,
 };
 use crate::rng::SplitMix64;
 use crate::time::Timestamp;
@@ -32,13 +32,7 @@ pub struct TownSize {
 
 impl TownSize {
     /// One centre's ordinary evening.
-    pub const DEMO: TownSize = TownSize {
-        compounds: 13,
-        staff: 25,
-        residents: 3_000,
-        deliveries: 300,
-        pickups: 80,
-    };
+    pub const DEMO: TownSize = TownSize { compounds: 13, staff: 25, residents: 3_000, deliveries: 300, pickups: 80 };
 }
 
 /// Everything `--demo` seeds.
@@ -77,155 +71,47 @@ const COMPOUND_NAMES: &[&str] = &[
 ];
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
-    "何", "林", "高", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
-    "肖", "田", "董", "潘", "袁", "蔡", "蒋", "余", "于", "杜", "叶", "程", "魏", "苏", "吕", "丁",
-    "任", "沈", "姚", "卢", "钟", "顾", "陆", "金", "施",
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "高",
+    "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "肖", "田", "董", "潘", "袁", "蔡",
+    "蒋", "余", "于", "杜", "叶", "程", "魏", "苏", "吕", "丁", "任", "沈", "姚", "卢", "钟", "顾", "陆", "金", "施",
 ];
 
 const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
-    "超", "秀英", "霞", "平", "刚", "桂英", "建华", "国庆", "玉兰", "志强", "秀兰", "海燕", "文",
-    "斌", "婷", "红", "建国", "凤英", "德", "佳", "欣怡", "子涵", "浩然", "雨桐", "宇轩", "梓萱",
-    "晨", "颖", "琳", "慧", "根宝", "阿毛", "小妹", "金娣",
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞",
+    "平", "刚", "桂英", "建华", "国庆", "玉兰", "志强", "秀兰", "海燕", "文", "斌", "婷", "红", "建国", "凤英", "德",
+    "佳", "欣怡", "子涵", "浩然", "雨桐", "宇轩", "梓萱", "晨", "颖", "琳", "慧", "根宝", "阿毛", "小妹", "金娣",
 ];
 
-const MOBILE_PREFIXES: &[&str] = &[
-    "138", "139", "158", "159", "186", "187", "135", "137", "150", "151", "189", "133",
-];
+const MOBILE_PREFIXES: &[&str] = &["138", "139", "158", "159", "186", "187", "135", "137", "150", "151", "189", "133"];
 
 /// One catalogue line: (service item, receipt handed back, materials as (name, original?)).
 type CatalogueLine = (&'static str, &'static str, &'static [(&'static str, bool)]);
 
 const CATALOGUE: &[CatalogueLine] = &[
-    (
-        "社会保障卡申领",
-        "社会保障卡",
-        &[("居民身份证", true), ("近期免冠照片", false)],
-    ),
-    (
-        "居住证办理",
-        "上海市居住证",
-        &[
-            ("居民身份证", true),
-            ("租赁合同或房屋产权证明", false),
-            ("近期免冠照片", false),
-        ],
-    ),
-    (
-        "老年综合津贴申请",
-        "老年综合津贴审批通知",
-        &[
-            ("居民身份证", true),
-            ("户口簿", true),
-            ("本人银行卡", false),
-        ],
-    ),
-    (
-        "敬老卡申领",
-        "敬老卡",
-        &[("居民身份证", true), ("户口簿", false)],
-    ),
-    (
-        "长期护理保险评估申请",
-        "评估结果通知书",
-        &[
-            ("居民身份证", true),
-            ("社会保障卡", true),
-            ("近期病历资料", false),
-        ],
-    ),
-    (
-        "残疾人证换领",
-        "残疾人证",
-        &[
-            ("原残疾人证", true),
-            ("居民身份证", true),
-            ("近期免冠照片", false),
-        ],
-    ),
+    ("社会保障卡申领", "社会保障卡", &[("居民身份证", true), ("近期免冠照片", false)]),
+    ("居住证办理", "上海市居住证", &[("居民身份证", true), ("租赁合同或房屋产权证明", false), ("近期免冠照片", false)]),
+    ("老年综合津贴申请", "老年综合津贴审批通知", &[("居民身份证", true), ("户口簿", true), ("本人银行卡", false)]),
+    ("敬老卡申领", "敬老卡", &[("居民身份证", true), ("户口簿", false)]),
+    ("长期护理保险评估申请", "评估结果通知书", &[("居民身份证", true), ("社会保障卡", true), ("近期病历资料", false)]),
+    ("残疾人证换领", "残疾人证", &[("原残疾人证", true), ("居民身份证", true), ("近期免冠照片", false)]),
     (
         "生育保险待遇申领",
         "生育保险待遇核定通知",
-        &[
-            ("居民身份证", true),
-            ("出生医学证明", false),
-            ("本人银行卡", false),
-        ],
+        &[("居民身份证", true), ("出生医学证明", false), ("本人银行卡", false)],
     ),
-    (
-        "独生子女父母光荣证补办",
-        "独生子女父母光荣证",
-        &[("居民身份证", true), ("户口簿", false)],
-    ),
-    (
-        "城乡居民基本医疗保险参保登记",
-        "参保凭证",
-        &[("居民身份证", true), ("户口簿", false)],
-    ),
-    (
-        "就业失业登记",
-        "就业失业登记证明",
-        &[("居民身份证", true), ("近期免冠照片", false)],
-    ),
-    (
-        "灵活就业登记",
-        "灵活就业登记凭证",
-        &[("居民身份证", true), ("本人银行卡", false)],
-    ),
-    (
-        "最低生活保障申请",
-        "审批决定书",
-        &[
-            ("居民身份证", true),
-            ("户口簿", true),
-            ("家庭收入证明", false),
-        ],
-    ),
-    (
-        "临时救助申请",
-        "救助审批决定书",
-        &[("居民身份证", true), ("困难情况说明", false)],
-    ),
-    (
-        "医保就医记录册补办",
-        "医保就医记录册",
-        &[("社会保障卡", true)],
-    ),
-    (
-        "少儿住院互助基金参保",
-        "参保凭证",
-        &[("儿童户口簿", true), ("监护人身份证", false)],
-    ),
-    (
-        "生育登记",
-        "生育服务登记单",
-        &[("夫妻双方身份证", true), ("结婚证", true)],
-    ),
-    (
-        "养老服务补贴申请",
-        "补贴审批通知",
-        &[("居民身份证", true), ("户口簿", false), ("收入证明", false)],
-    ),
-    (
-        "困难残疾人生活补贴申请",
-        "补贴审批通知",
-        &[("残疾人证", true), ("居民身份证", true)],
-    ),
-    (
-        "退役军人优待证申领",
-        "退役军人优待证",
-        &[
-            ("居民身份证", true),
-            ("退役证件", true),
-            ("近期免冠照片", false),
-        ],
-    ),
-    (
-        "居家养老服务申请",
-        "服务确认书",
-        &[("居民身份证", true), ("评估结果通知书", false)],
-    ),
+    ("独生子女父母光荣证补办", "独生子女父母光荣证", &[("居民身份证", true), ("户口簿", false)]),
+    ("城乡居民基本医疗保险参保登记", "参保凭证", &[("居民身份证", true), ("户口簿", false)]),
+    ("就业失业登记", "就业失业登记证明", &[("居民身份证", true), ("近期免冠照片", false)]),
+    ("灵活就业登记", "灵活就业登记凭证", &[("居民身份证", true), ("本人银行卡", false)]),
+    ("最低生活保障申请", "审批决定书", &[("居民身份证", true), ("户口簿", true), ("家庭收入证明", false)]),
+    ("临时救助申请", "救助审批决定书", &[("居民身份证", true), ("困难情况说明", false)]),
+    ("医保就医记录册补办", "医保就医记录册", &[("社会保障卡", true)]),
+    ("少儿住院互助基金参保", "参保凭证", &[("儿童户口簿", true), ("监护人身份证", false)]),
+    ("生育登记", "生育服务登记单", &[("夫妻双方身份证", true), ("结婚证", true)]),
+    ("养老服务补贴申请", "补贴审批通知", &[("居民身份证", true), ("户口簿", false), ("收入证明", false)]),
+    ("困难残疾人生活补贴申请", "补贴审批通知", &[("残疾人证", true), ("居民身份证", true)]),
+    ("退役军人优待证申领", "退役军人优待证", &[("居民身份证", true), ("退役证件", true), ("近期免冠照片", false)]),
+    ("居家养老服务申请", "服务确认书", &[("居民身份证", true), ("评估结果通知书", false)]),
 ];
 
 /// The demo town everybody knows.
@@ -237,9 +123,7 @@ pub fn demo_town() -> DemoTown {
 pub fn generate(seed: u64, size: TownSize) -> DemoTown {
     let mut rng = SplitMix64::new(seed);
     let origin = LatLng::new(31.1080, 121.4380);
-    let compounds: Vec<Compound> = (0..size.compounds)
-        .map(|i| compound(&mut rng, origin, i))
-        .collect();
+    let compounds: Vec<Compound> = (0..size.compounds).map(|i| compound(&mut rng, origin, i)).collect();
     let staff = staff(&mut rng, &compounds, size.staff);
     let residents = residents(&mut rng, &compounds, size.residents);
     let service_items: Vec<ServiceItem> = CATALOGUE
@@ -251,29 +135,24 @@ pub fn generate(seed: u64, size: TownSize) -> DemoTown {
             receipt: (*receipt).into(),
             materials: materials
                 .iter()
-                .map(|(m, original)| Material {
-                    name: (*m).into(),
-                    original: *original,
-                    required: true,
-                })
+                .map(|(m, original)| Material { name: (*m).into(), original: *original, required: true })
                 .collect(),
         })
         .collect();
     let mut case = 0u32;
-    let mut make_task =
-        |rng: &mut SplitMix64, kind: TaskKind, resident: &Resident, at: Timestamp| {
-            case += 1;
-            Task {
-                id: TaskId::v7(at.millis() as u64, rng.bytes()),
-                kind,
-                case_number: format!("XH{}{:06}", 2026, case),
-                service_item: ServiceItemId(rng.range(1, service_items.len() as u64) as u32),
-                resident: resident.id,
-                address: resident.address.clone(),
-                proof: ProofPolicy::standard(kind),
-                follows: None,
-            }
-        };
+    let mut make_task = |rng: &mut SplitMix64, kind: TaskKind, resident: &Resident, at: Timestamp| {
+        case += 1;
+        Task {
+            id: TaskId::v7(at.millis() as u64, rng.bytes()),
+            kind,
+            case_number: format!("XH{}{:06}", 2026, case),
+            service_item: ServiceItemId(rng.range(1, service_items.len() as u64) as u32),
+            resident: resident.id,
+            address: resident.address.clone(),
+            proof: ProofPolicy::standard(kind),
+            follows: None,
+        }
+    };
     let last_week = Timestamp(DEMO_EVENING.millis() - 7 * 86_400_000);
     let earlier_pickups: Vec<Task> = (0..size.deliveries / 8)
         .map(|_| {
@@ -299,25 +178,13 @@ pub fn generate(seed: u64, size: TownSize) -> DemoTown {
         let r = pick_resident(&mut rng, &residents);
         tasks.push(make_task(&mut rng, TaskKind::Pickup, r, DEMO_EVENING));
     }
-    DemoTown {
-        seed,
-        evening: DEMO_EVENING,
-        compounds,
-        staff,
-        residents,
-        service_items,
-        earlier_pickups,
-        tasks,
-    }
+    DemoTown { seed, evening: DEMO_EVENING, compounds, staff, residents, service_items, earlier_pickups, tasks }
 }
 
 fn compound(rng: &mut SplitMix64, origin: LatLng, i: usize) -> Compound {
     // Compounds sit on a rough 4-wide grid of blocks about 450 m apart, each a slightly skewed quadrilateral.
     let (col, row) = ((i % 4) as f64, (i / 4) as f64);
-    let centre = origin.offset_m(
-        col * 450.0 + rng.unit() * 60.0,
-        row * 420.0 + rng.unit() * 60.0,
-    );
+    let centre = origin.offset_m(col * 450.0 + rng.unit() * 60.0, row * 420.0 + rng.unit() * 60.0);
     let (w, h) = (220.0 + rng.unit() * 140.0, 200.0 + rng.unit() * 140.0);
     let mut jitter = || rng.unit() * 30.0 - 15.0;
     let boundary = Polygon(vec![
@@ -341,22 +208,14 @@ fn compound(rng: &mut SplitMix64, origin: LatLng, i: usize) -> Compound {
                 number: buildings.len() as u16 + 1,
                 position,
                 units: rng.range(1, if high_rise { 2 } else { 4 }) as u8,
-                floors: if high_rise {
-                    rng.range(11, 28) as u8
-                } else {
-                    6
-                },
+                floors: if high_rise { rng.range(11, 28) as u8 } else { 6 },
             });
         }
     }
     Compound {
         id: CompoundId(i as u32 + 1),
         name: COMPOUND_NAMES[i % COMPOUND_NAMES.len()].to_string()
-            + &if i >= COMPOUND_NAMES.len() {
-                format!("{}期", i / COMPOUND_NAMES.len() + 1)
-            } else {
-                String::new()
-            },
+            + &if i >= COMPOUND_NAMES.len() { format!("{}期", i / COMPOUND_NAMES.len() + 1) } else { String::new() },
         boundary,
         buildings,
     }
@@ -372,20 +231,13 @@ fn staff(rng: &mut SplitMix64, compounds: &[Compound], n: usize) -> Vec<Staff> {
     let mut out: Vec<Staff> = (0..n)
         .map(|i| {
             // The first pass gives every staffed compound one member; the rest cluster in the larger compounds.
-            let c = if i < staffed.len() {
-                staffed[i]
-            } else {
-                staffed[(rng.below(staffed.len() as u64)) as usize]
-            };
+            let c = if i < staffed.len() { staffed[i] } else { staffed[(rng.below(staffed.len() as u64)) as usize] };
             let building = rng.range(1, c.buildings.len().max(1) as u64) as u16;
             Staff {
                 id: StaffId(i as u32 + 1),
                 name: person_name(rng),
                 role: Role::Staff,
-                home: Some(StaffHome {
-                    compound: c.id,
-                    building,
-                }),
+                home: Some(StaffHome { compound: c.id, building }),
                 capacity: rng.range(10, 22) as u16,
             }
         })
@@ -403,10 +255,8 @@ fn staff(rng: &mut SplitMix64, compounds: &[Compound], n: usize) -> Vec<Staff> {
 }
 
 fn residents(rng: &mut SplitMix64, compounds: &[Compound], n: usize) -> Vec<Resident> {
-    let buildings: Vec<(&Compound, &Building)> = compounds
-        .iter()
-        .flat_map(|c| c.buildings.iter().map(move |b| (c, b)))
-        .collect();
+    let buildings: Vec<(&Compound, &Building)> =
+        compounds.iter().flat_map(|c| c.buildings.iter().map(move |b| (c, b))).collect();
     (0..n)
         .map(|i| {
             let (c, b) = buildings[rng.below(buildings.len() as u64) as usize];
@@ -423,11 +273,7 @@ fn residents(rng: &mut SplitMix64, compounds: &[Compound], n: usize) -> Vec<Resi
                     unit: rng.range(1, b.units as u64) as u8,
                     room: format!("{floor}{door:02}"),
                 },
-                green: GreenChannel {
-                    elderly,
-                    disabled: rng.chance(0.03),
-                    pregnant: !elderly && rng.chance(0.02),
-                },
+                green: GreenChannel { elderly, disabled: rng.chance(0.03), pregnant: !elderly && rng.chance(0.02) },
             }
         })
         .collect()
@@ -526,70 +372,32 @@ mod tests {
         assert_eq!(t.team().count(), 25);
         assert!(t.residents.len() >= 2_000);
         assert!((18..=22).contains(&t.service_items.len()));
-        assert_eq!(
-            t.tasks
-                .iter()
-                .filter(|x| x.kind == TaskKind::Delivery)
-                .count(),
-            300
-        );
-        assert_eq!(
-            t.tasks
-                .iter()
-                .filter(|x| x.kind == TaskKind::Pickup)
-                .count(),
-            80
-        );
-        let staffed: BTreeSet<CompoundId> = t
-            .team()
-            .filter_map(|s| s.home.as_ref().map(|h| h.compound))
-            .collect();
-        assert!(
-            staffed.len() < t.compounds.len(),
-            "some compounds have no resident staff"
-        );
+        assert_eq!(t.tasks.iter().filter(|x| x.kind == TaskKind::Delivery).count(), 300);
+        assert_eq!(t.tasks.iter().filter(|x| x.kind == TaskKind::Pickup).count(), 80);
+        let staffed: BTreeSet<CompoundId> = t.team().filter_map(|s| s.home.as_ref().map(|h| h.compound)).collect();
+        assert!(staffed.len() < t.compounds.len(), "some compounds have no resident staff");
         let mut per: BTreeMap<CompoundId, usize> = BTreeMap::new();
         for s in t.team() {
-            *per.entry(s.home.as_ref().map(|h| h.compound).unwrap_or(CompoundId(0)))
-                .or_default() += 1;
+            *per.entry(s.home.as_ref().map(|h| h.compound).unwrap_or(CompoundId(0))).or_default() += 1;
         }
-        assert!(
-            per.values().any(|&n| n >= 2),
-            "some compounds have several staff"
-        );
+        assert!(per.values().any(|&n| n >= 2), "some compounds have several staff");
     }
 
     #[test]
     fn everything_is_where_it_says_it_is() {
         let t = demo_town();
         let huajing = LatLng::new(31.12, 121.45);
-        let ids: BTreeSet<TaskId> = t
-            .tasks
-            .iter()
-            .chain(&t.earlier_pickups)
-            .map(|x| x.id)
-            .collect();
-        assert_eq!(
-            ids.len(),
-            t.tasks.len() + t.earlier_pickups.len(),
-            "task ids are unique"
-        );
+        let ids: BTreeSet<TaskId> = t.tasks.iter().chain(&t.earlier_pickups).map(|x| x.id).collect();
+        assert_eq!(ids.len(), t.tasks.len() + t.earlier_pickups.len(), "task ids are unique");
         for c in &t.compounds {
             assert!(!c.buildings.is_empty(), "{} has buildings", c.name);
             for b in &c.buildings {
-                assert!(
-                    c.boundary.contains(b.position),
-                    "building {} of {} inside",
-                    b.number,
-                    c.name
-                );
+                assert!(c.boundary.contains(b.position), "building {} of {} inside", b.number, c.name);
                 assert!(b.position.distance_m(huajing) < 3_000.0, "in Huajing");
             }
         }
         for task in &t.tasks {
-            let c = t
-                .compound(task.address.compound)
-                .expect("task's compound exists");
+            let c = t.compound(task.address.compound).expect("task's compound exists");
             assert!(c.building(task.address.building).is_some());
             assert!(t.sheet(task).is_some());
             if let Some(p) = task.follows {
@@ -606,10 +414,7 @@ mod tests {
     fn geojson_closes_every_ring() {
         let g = demo_town().compounds_geojson();
         let features = g["features"].as_array().expect("features");
-        let polygons: Vec<_> = features
-            .iter()
-            .filter(|f| f["geometry"]["type"] == "Polygon")
-            .collect();
+        let polygons: Vec<_> = features.iter().filter(|f| f["geometry"]["type"] == "Polygon").collect();
         assert_eq!(polygons.len(), 13);
         for p in polygons {
             let ring = p["geometry"]["coordinates"][0].as_array().expect("ring");

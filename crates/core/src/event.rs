@@ -185,10 +185,7 @@ impl EventKind {
 
     /// Facts a staff phone records at a door; the others are coordinators' decisions at the centre.
     pub fn is_device_fact(self) -> bool {
-        matches!(
-            self,
-            EventKind::Delivered | EventKind::AttemptFailed | EventKind::Collected
-        )
+        matches!(self, EventKind::Delivered | EventKind::AttemptFailed | EventKind::Collected)
     }
 }
 
@@ -217,10 +214,9 @@ impl EventPayload {
     pub fn blobs(&self) -> Vec<Sha256> {
         match self {
             EventPayload::Delivered { proof } => proof.blobs().collect(),
-            EventPayload::Collected { proof, materials } => proof
-                .blobs()
-                .chain(materials.iter().filter_map(|m| m.photo))
-                .collect(),
+            EventPayload::Collected { proof, materials } => {
+                proof.blobs().chain(materials.iter().filter_map(|m| m.photo)).collect()
+            }
             EventPayload::AttemptFailed { photos, .. } => photos.clone(),
             _ => Vec::new(),
         }
@@ -310,10 +306,7 @@ impl Envelope {
     /// The whole envelope, signature included: what is stored and hashed.
     pub fn encode(&self) -> Vec<u8> {
         let signed = self.signed_bytes();
-        let full = Full {
-            signed: &signed,
-            signature: self.signature,
-        };
+        let full = Full { signed: &signed, signature: self.signature };
         #[allow(clippy::expect_used)]
         let body = postcard::to_allocvec(&full).expect("postcard encodes plain data into a Vec");
         body
@@ -324,10 +317,7 @@ impl Envelope {
         let (full, rest): (Full<'_>, _) =
             postcard::take_from_bytes(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
         if !rest.is_empty() {
-            return Err(DecodeError::Malformed(format!(
-                "{} trailing bytes",
-                rest.len()
-            )));
+            return Err(DecodeError::Malformed(format!("{} trailing bytes", rest.len())));
         }
         let signed = full.signed;
         if signed.len() < 4 || &signed[..3] != b"JXE" {
@@ -336,13 +326,10 @@ impl Envelope {
         if signed[3] != CANONICAL_MAGIC[3] {
             return Err(DecodeError::NewerVersion(signed[3]));
         }
-        let (p, rest): (SignedPart, _) = postcard::take_from_bytes(&signed[4..])
-            .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        let (p, rest): (SignedPart, _) =
+            postcard::take_from_bytes(&signed[4..]).map_err(|e| DecodeError::Malformed(e.to_string()))?;
         if !rest.is_empty() {
-            return Err(DecodeError::Malformed(format!(
-                "{} trailing bytes in the signed part",
-                rest.len()
-            )));
+            return Err(DecodeError::Malformed(format!("{} trailing bytes in the signed part", rest.len())));
         }
         Ok(Envelope {
             id: p.id,
@@ -375,24 +362,16 @@ mod tests {
         Envelope {
             id: EventId(Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0001)),
             task: TaskId(Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0002)),
-            actor: Actor::Device {
-                device: DeviceId(Uuid::from_u128(3)),
-                staff: StaffId(7),
-            },
+            actor: Actor::Device { device: DeviceId(Uuid::from_u128(3)), staff: StaffId(7) },
             seq: 5,
             prev: Sha256([0xAB; 32]),
             at: Timestamp(1_795_950_300_000),
             payload: EventPayload::Delivered {
                 proof: HandoffProof {
                     packet: Some("JX1:PK:abc".into()),
-                    confirmation: Some(Confirmation::ResidentCode {
-                        code: "123456".into(),
-                    }),
+                    confirmation: Some(Confirmation::ResidentCode { code: "123456".into() }),
                     photos: vec![Sha256([0x11; 32])],
-                    position: Some(Fix {
-                        at: LatLng::new(31.12, 121.45),
-                        accuracy_m: 8.0,
-                    }),
+                    position: Some(Fix { at: LatLng::new(31.12, 121.45), accuracy_m: 8.0 }),
                     rating: Some(5),
                 },
             },
@@ -404,10 +383,7 @@ mod tests {
     fn encoding_round_trips() {
         let e = sample();
         assert_eq!(Envelope::decode(&e.encode()), Ok(e.clone()));
-        let signed = Envelope {
-            signature: Some(Signature([7; 64])),
-            ..e
-        };
+        let signed = Envelope { signature: Some(Signature([7; 64])), ..e };
         assert_eq!(Envelope::decode(&signed.encode()), Ok(signed));
     }
 
@@ -423,57 +399,36 @@ mod tests {
     #[test]
     fn the_signature_is_not_signed_but_is_chained() {
         let a = sample();
-        let b = Envelope {
-            signature: Some(Signature([1; 64])),
-            ..a.clone()
-        };
+        let b = Envelope { signature: Some(Signature([1; 64])), ..a.clone() };
         assert_eq!(a.signed_bytes(), b.signed_bytes());
         assert_ne!(a.chain_hash(), b.chain_hash());
     }
 
     #[test]
     fn bad_bytes_get_specific_errors() {
-        assert!(matches!(
-            Envelope::decode(b""),
-            Err(DecodeError::Malformed(_))
-        ));
+        assert!(matches!(Envelope::decode(b""), Err(DecodeError::Malformed(_))));
         let mut other = sample().encode();
         // The signed part is length-prefixed (one byte of varint for this size), so its magic starts at index 1 or 2.
-        let at = other
-            .windows(3)
-            .position(|w| w == b"JXE")
-            .expect("magic present");
+        let at = other.windows(3).position(|w| w == b"JXE").expect("magic present");
         other[at + 3] = 9;
         assert_eq!(Envelope::decode(&other), Err(DecodeError::NewerVersion(9)));
         other[at] = b'X';
         assert_eq!(Envelope::decode(&other), Err(DecodeError::NotAnEvent));
         let mut long = sample().encode();
         long.push(0);
-        assert!(matches!(
-            Envelope::decode(&long),
-            Err(DecodeError::Malformed(_))
-        ));
+        assert!(matches!(Envelope::decode(&long), Err(DecodeError::Malformed(_))));
     }
 
     #[test]
     fn blobs_lists_every_photo_and_signature() {
         let payload = EventPayload::Collected {
             proof: HandoffProof {
-                confirmation: Some(Confirmation::Signature {
-                    image: Sha256([2; 32]),
-                }),
+                confirmation: Some(Confirmation::Signature { image: Sha256([2; 32]) }),
                 photos: vec![Sha256([1; 32])],
                 ..Default::default()
             },
-            materials: vec![MaterialCheck {
-                name: "户口簿".into(),
-                present: true,
-                photo: Some(Sha256([3; 32])),
-            }],
+            materials: vec![MaterialCheck { name: "户口簿".into(), present: true, photo: Some(Sha256([3; 32])) }],
         };
-        assert_eq!(
-            payload.blobs(),
-            vec![Sha256([1; 32]), Sha256([2; 32]), Sha256([3; 32])]
-        );
+        assert_eq!(payload.blobs(), vec![Sha256([1; 32]), Sha256([2; 32]), Sha256([3; 32])]);
     }
 }

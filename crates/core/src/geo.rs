@@ -69,10 +69,7 @@ impl Polygon {
         if n == 0 {
             return None;
         }
-        let (lat, lng) = self
-            .0
-            .iter()
-            .fold((0.0, 0.0), |(a, b), p| (a + p.lat, b + p.lng));
+        let (lat, lng) = self.0.iter().fold((0.0, 0.0), |(a, b), p| (a + p.lat, b + p.lng));
         Some(LatLng::new(lat / n as f64, lng / n as f64))
     }
 }
@@ -97,12 +94,7 @@ mod tests {
     #[test]
     fn point_in_polygon_inside_outside_and_degenerate() {
         let o = LatLng::new(31.12, 121.45);
-        let sq = Polygon(vec![
-            o,
-            o.offset_m(100.0, 0.0),
-            o.offset_m(100.0, 100.0),
-            o.offset_m(0.0, 100.0),
-        ]);
+        let sq = Polygon(vec![o, o.offset_m(100.0, 0.0), o.offset_m(100.0, 100.0), o.offset_m(0.0, 100.0)]);
         assert!(sq.contains(o.offset_m(50.0, 50.0)));
         assert!(!sq.contains(o.offset_m(150.0, 50.0)));
         assert!(!Polygon(vec![o, o]).contains(o));

@@ -245,12 +245,7 @@ mod tests {
 
     #[test]
     fn addresses_read_the_way_residents_write_them() {
-        let a = Address {
-            compound: CompoundId(1),
-            building: 12,
-            unit: 3,
-            room: "1203".into(),
-        };
+        let a = Address { compound: CompoundId(1), building: 12, unit: 3, room: "1203".into() };
         assert_eq!(a.to_string(), "12号楼3单元1203室");
     }
 }

@@ -68,31 +68,14 @@ impl TaskStatus {
 
     pub fn parse(s: &str) -> Option<TaskStatus> {
         use TaskStatus::*;
-        [
-            Created,
-            Requested,
-            Assigned,
-            CheckedOut,
-            Delivered,
-            AttemptFailed,
-            Returned,
-            Collected,
-            HandedIn,
-            Cancelled,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == s)
+        [Created, Requested, Assigned, CheckedOut, Delivered, AttemptFailed, Returned, Collected, HandedIn, Cancelled]
+            .into_iter()
+            .find(|t| t.as_str() == s)
     }
 
     /// A handoff (or the return of the packet) has happened: the door is done with.
     pub fn is_settled(self) -> bool {
-        matches!(
-            self,
-            TaskStatus::Delivered
-                | TaskStatus::Returned
-                | TaskStatus::Collected
-                | TaskStatus::HandedIn
-        )
+        matches!(self, TaskStatus::Delivered | TaskStatus::Returned | TaskStatus::Collected | TaskStatus::HandedIn)
     }
 
     /// Nothing more is expected of the staff member.
@@ -102,10 +85,7 @@ impl TaskStatus {
 
     /// Still on someone's route tonight.
     pub fn is_open_for_staff(self) -> bool {
-        matches!(
-            self,
-            TaskStatus::Assigned | TaskStatus::CheckedOut | TaskStatus::AttemptFailed
-        )
+        matches!(self, TaskStatus::Assigned | TaskStatus::CheckedOut | TaskStatus::AttemptFailed)
     }
 }
 
@@ -143,50 +123,15 @@ pub struct Conflict {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
     #[error("task {task} is {state}: {event_kind} (event {event}) is not possible")]
-    Impossible {
-        task: TaskId,
-        state: TaskStatus,
-        event: EventId,
-        event_kind: EventKind,
-    },
+    Impossible { task: TaskId, state: TaskStatus, event: EventId, event_kind: EventKind },
     #[error("task {task} is {state}: {actor} may not record {event_kind} (event {event})")]
-    NotPermitted {
-        task: TaskId,
-        state: TaskStatus,
-        event: EventId,
-        event_kind: EventKind,
-        actor: String,
-    },
-    #[error(
-        "task {task} is a {kind} task in state {state}: {event_kind} (event {event}) does not apply to it"
-    )]
-    WrongKind {
-        task: TaskId,
-        kind: TaskKind,
-        state: TaskStatus,
-        event: EventId,
-        event_kind: EventKind,
-    },
-    #[error(
-        "event {event} ({event_kind}) belongs to task {event_task}, not to task {task} ({state})"
-    )]
-    WrongTask {
-        task: TaskId,
-        state: TaskStatus,
-        event: EventId,
-        event_kind: EventKind,
-        event_task: TaskId,
-    },
-    #[error(
-        "task {task} is {state}: checked out to {to} but assigned to {assignee:?} (event {event})"
-    )]
-    WrongStaff {
-        task: TaskId,
-        state: TaskStatus,
-        event: EventId,
-        to: StaffId,
-        assignee: Option<StaffId>,
-    },
+    NotPermitted { task: TaskId, state: TaskStatus, event: EventId, event_kind: EventKind, actor: String },
+    #[error("task {task} is a {kind} task in state {state}: {event_kind} (event {event}) does not apply to it")]
+    WrongKind { task: TaskId, kind: TaskKind, state: TaskStatus, event: EventId, event_kind: EventKind },
+    #[error("event {event} ({event_kind}) belongs to task {event_task}, not to task {task} ({state})")]
+    WrongTask { task: TaskId, state: TaskStatus, event: EventId, event_kind: EventKind, event_task: TaskId },
+    #[error("task {task} is {state}: checked out to {to} but assigned to {assignee:?} (event {event})")]
+    WrongStaff { task: TaskId, state: TaskStatus, event: EventId, to: StaffId, assignee: Option<StaffId> },
 }
 
 /// A task's state: the fold of its events so far.
@@ -210,15 +155,7 @@ impl TaskState {
             TaskKind::Delivery => TaskStatus::Created,
             TaskKind::Pickup => TaskStatus::Requested,
         };
-        Self {
-            task,
-            kind,
-            status,
-            assignee: None,
-            attempts: 0,
-            conflicts: Vec::new(),
-            applied: BTreeSet::new(),
-        }
+        Self { task, kind, status, assignee: None, attempts: 0, conflicts: Vec::new(), applied: BTreeSet::new() }
     }
 
     pub fn has_conflicts(&self) -> bool {
@@ -240,12 +177,8 @@ impl TaskState {
         if self.applied.contains(&ev.id) {
             return Ok(self.clone());
         }
-        let impossible = || TransitionError::Impossible {
-            task: self.task,
-            state: self.status,
-            event: ev.id,
-            event_kind: kind,
-        };
+        let impossible =
+            || TransitionError::Impossible { task: self.task, state: self.status, event: ev.id, event_kind: kind };
         let wrong_kind = || TransitionError::WrongKind {
             task: self.task,
             kind: self.kind,
@@ -263,21 +196,13 @@ impl TaskState {
             });
         }
         let only_for = |k: TaskKind| {
-            if self.kind == k {
-                Ok(())
-            } else {
-                Err(wrong_kind())
-            }
+            if self.kind == k { Ok(()) } else { Err(wrong_kind()) }
         };
 
         let mut next = self.clone();
         next.applied.insert(ev.id);
         let mut flag = |next: &mut TaskState, c: ConflictKind| {
-            next.conflicts.push(Conflict {
-                event: ev.id,
-                event_kind: kind,
-                kind: c,
-            });
+            next.conflicts.push(Conflict { event: ev.id, event_kind: kind, kind: c });
         };
         use TaskStatus::*;
         let s = self.status;
@@ -291,9 +216,7 @@ impl TaskState {
                     Collected
                 };
                 match s {
-                    _ if s.is_settled() => {
-                        flag(&mut next, ConflictKind::AfterSettled { status: s })
-                    }
+                    _ if s.is_settled() => flag(&mut next, ConflictKind::AfterSettled { status: s }),
                     Cancelled => {
                         flag(&mut next, ConflictKind::AfterCancel);
                         next.status = done;
@@ -330,17 +253,13 @@ impl TaskState {
             },
             EventPayload::Reassigned { staff } => match s {
                 Assigned | CheckedOut | AttemptFailed => next.assignee = Some(*staff),
-                _ if s.is_settled() => {
-                    flag(&mut next, ConflictKind::DecisionAfterFact { status: s })
-                }
+                _ if s.is_settled() => flag(&mut next, ConflictKind::DecisionAfterFact { status: s }),
                 _ => return Err(impossible()),
             },
             EventPayload::CheckedOut { staff } => {
                 only_for(TaskKind::Delivery)?;
                 match s {
-                    Assigned | AttemptFailed if self.assignee == Some(*staff) => {
-                        next.status = CheckedOut
-                    }
+                    Assigned | AttemptFailed if self.assignee == Some(*staff) => next.status = CheckedOut,
                     Assigned | AttemptFailed => {
                         return Err(TransitionError::WrongStaff {
                             task: self.task,
@@ -370,31 +289,17 @@ impl TaskState {
                 }
             }
             EventPayload::Cancelled { .. } => match s {
-                Created | Requested | Assigned | CheckedOut | AttemptFailed => {
-                    next.status = Cancelled
-                }
-                _ if s.is_settled() => {
-                    flag(&mut next, ConflictKind::DecisionAfterFact { status: s })
-                }
+                Created | Requested | Assigned | CheckedOut | AttemptFailed => next.status = Cancelled,
+                _ if s.is_settled() => flag(&mut next, ConflictKind::DecisionAfterFact { status: s }),
                 _ => return Err(impossible()),
             },
         }
         Ok(next)
     }
 
-    fn check_assignee(
-        &self,
-        actor: &Actor,
-        next: &mut TaskState,
-        flag: &mut impl FnMut(&mut TaskState, ConflictKind),
-    ) {
+    fn check_assignee(&self, actor: &Actor, next: &mut TaskState, flag: &mut impl FnMut(&mut TaskState, ConflictKind)) {
         if actor.device_staff() != self.assignee {
-            flag(
-                next,
-                ConflictKind::NotAssignee {
-                    assignee: self.assignee,
-                },
-            );
+            flag(next, ConflictKind::NotAssignee { assignee: self.assignee });
         }
     }
 }
@@ -417,11 +322,7 @@ pub fn canonical_order<'a>(events: impl IntoIterator<Item = &'a Envelope>) -> Ve
     loop {
         let next = heads
             .iter_mut()
-            .filter_map(|(actor, i)| {
-                chains[actor]
-                    .get(*i)
-                    .map(|e| ((e.at, *actor, e.seq, e.id), i))
-            })
+            .filter_map(|(actor, i)| chains[actor].get(*i).map(|e| ((e.at, *actor, e.seq, e.id), i)))
             .min_by_key(|(key, _)| *key);
         match next {
             Some(((_, actor, _, _), i)) => {
@@ -436,11 +337,7 @@ pub fn canonical_order<'a>(events: impl IntoIterator<Item = &'a Envelope>) -> Ve
 
 /// A task's state from all its known events, in any order, duplicates included. Never fails: an event that cannot
 /// apply is kept as an [`ConflictKind::Impossible`] conflict.
-pub fn fold<'a>(
-    task: TaskId,
-    kind: TaskKind,
-    events: impl IntoIterator<Item = &'a Envelope>,
-) -> TaskState {
+pub fn fold<'a>(task: TaskId, kind: TaskKind, events: impl IntoIterator<Item = &'a Envelope>) -> TaskState {
     let mut state = TaskState::new(task, kind);
     for ev in canonical_order(events) {
         match state.apply(ev) {
@@ -450,9 +347,7 @@ pub fn fold<'a>(
                 state.conflicts.push(Conflict {
                     event: ev.id,
                     event_kind: ev.kind(),
-                    kind: ConflictKind::Impossible {
-                        reason: err.to_string(),
-                    },
+                    kind: ConflictKind::Impossible { reason: err.to_string() },
                 });
             }
         }

@@ -7,9 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Milliseconds since 1970-01-01T00:00:00Z.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -53,14 +51,8 @@ mod tests {
     #[test]
     fn next_after_moves_past_what_was_seen_when_the_clock_lags() {
         let wall = Timestamp(1_000);
-        assert_eq!(
-            Timestamp::next_after(wall, Some(Timestamp(5_000))),
-            Timestamp(5_001)
-        );
-        assert_eq!(
-            Timestamp::next_after(wall, Some(Timestamp(1_000))),
-            Timestamp(1_001)
-        );
+        assert_eq!(Timestamp::next_after(wall, Some(Timestamp(5_000))), Timestamp(5_001));
+        assert_eq!(Timestamp::next_after(wall, Some(Timestamp(1_000))), Timestamp(1_001));
         assert_eq!(Timestamp::next_after(wall, Some(Timestamp(999))), wall);
         assert_eq!(Timestamp::next_after(wall, None), wall);
     }

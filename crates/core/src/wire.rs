@@ -51,10 +51,7 @@ pub struct EnrolResponse {
 #[serde(rename_all = "snake_case")]
 pub enum TaskChange {
     /// A task that is (still) the phone's, with every event the centre has of it.
-    Upsert {
-        sheet: Box<TaskSheet>,
-        history: Vec<Envelope>,
-    },
+    Upsert { sheet: Box<TaskSheet>, history: Vec<Envelope> },
     /// A task that is no longer the phone's: reassigned away or cancelled.
     Remove { task: TaskId },
 }

@@ -14,9 +14,7 @@ fn assigned(sheet: &TaskSheet, staff: StaffId, n: u64) -> Envelope {
     Envelope {
         id: EventId::v7(n, [(n % 251) as u8; 10]),
         task: sheet.task.id,
-        actor: Actor::Coordinator {
-            staff: StaffId(9_999),
-        },
+        actor: Actor::Coordinator { staff: StaffId(9_999) },
         seq: n + 1,
         prev: Sha256::ZERO,
         at: Timestamp(DEMO_EVENING.millis() - 1_000),
@@ -49,11 +47,8 @@ fn store_with(
         token: None,
     };
     s.enrol(&id, DEMO_EVENING).expect("enrols");
-    let rows: Vec<_> = sheets
-        .iter()
-        .enumerate()
-        .map(|(i, sh)| (sh.clone(), vec![assigned(sh, staff_of(i), i as u64)]))
-        .collect();
+    let rows: Vec<_> =
+        sheets.iter().enumerate().map(|(i, sh)| (sh.clone(), vec![assigned(sh, staff_of(i), i as u64)])).collect();
     for chunk in rows.chunks(5_000) {
         s.upsert_tasks(chunk, DEMO_EVENING).expect("stores");
     }
@@ -95,9 +90,7 @@ fn record_run(sheets: &[TaskSheet], durability: Durability, batch: usize, events
     let mut done = 0;
     while done < events {
         let n = batch.min(events - done);
-        let items = (0..n)
-            .map(|k| (sheets[(done + k) % sheets.len()].task.id, failed()))
-            .collect();
+        let items = (0..n).map(|k| (sheets[(done + k) % sheets.len()].task.id, failed())).collect();
         let t = Instant::now();
         s.record_batch(items, DEMO_EVENING).expect("records");
         let each = t.elapsed() / n as u32;
@@ -118,21 +111,8 @@ fn record_run(sheets: &[TaskSheet], durability: Durability, batch: usize, events
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let events = if quick { 200 } else { 1_000 };
-    let evening = generate(
-        7,
-        TownSize {
-            compounds: 13,
-            staff: 25,
-            residents: 3_000,
-            deliveries: 300,
-            pickups: 80,
-        },
-    );
-    let sheets: Vec<TaskSheet> = evening
-        .tasks
-        .iter()
-        .filter_map(|t| evening.sheet(t))
-        .collect();
+    let evening = generate(7, TownSize { compounds: 13, staff: 25, residents: 3_000, deliveries: 300, pickups: 80 });
+    let sheets: Vec<TaskSheet> = evening.tasks.iter().filter_map(|t| evening.sheet(t)).collect();
 
     let mut rows = Vec::new();
     for durability in [Durability::Full, Durability::Normal] {
@@ -142,21 +122,10 @@ fn main() {
     }
 
     // Tonight's route over 50,000 stored tasks: 1,250 staff members with 40 tasks each.
-    let big = generate(
-        8,
-        TownSize {
-            compounds: 13,
-            staff: 25,
-            residents: 3_000,
-            deliveries: 42_000,
-            pickups: 8_000,
-        },
-    );
+    let big = generate(8, TownSize { compounds: 13, staff: 25, residents: 3_000, deliveries: 42_000, pickups: 8_000 });
     let big_sheets: Vec<TaskSheet> = big.tasks.iter().filter_map(|t| big.sheet(t)).collect();
     let t = Instant::now();
-    let (_dir, s) = store_with(&big_sheets, Durability::Full, |i| {
-        StaffId(1 + (i % 1_250) as u32)
-    });
+    let (_dir, s) = store_with(&big_sheets, Durability::Full, |i| StaffId(1 + (i % 1_250) as u32));
     let load = t.elapsed();
     rows.push(Row {
         what: "store 50,000 tasks (upsert, 5,000 a transaction)".into(),
@@ -165,13 +134,9 @@ fn main() {
         median: load / big_sheets.len() as u32,
         p95: load / big_sheets.len() as u32,
     });
-    for (what, f) in [
-        (
-            "tonight's route of one staff member (40 of 50,000 tasks)",
-            0,
-        ),
-        ("status bar counts (40 of 50,000 tasks)", 1),
-    ] {
+    for (what, f) in
+        [("tonight's route of one staff member (40 of 50,000 tasks)", 0), ("status bar counts (40 of 50,000 tasks)", 1)]
+    {
         let reps = if quick { 100 } else { 500 };
         let mut times = Vec::with_capacity(reps);
         let start = Instant::now();
@@ -203,8 +168,5 @@ fn main() {
         ratio(0, 1),
         ratio(2, 3)
     );
-    println!(
-        "synchronous=NORMAL vs FULL, one by one: {:.1}× faster",
-        ratio(0, 2)
-    );
+    println!("synchronous=NORMAL vs FULL, one by one: {:.1}× faster", ratio(0, 2));
 }

@@ -38,9 +38,7 @@ pub fn sniff_mime(bytes: &[u8]) -> &'static str {
 
 fn sync_dir(path: &Path) -> Result<()> {
     // Making a rename durable needs the directory synced too (POSIX); harmless elsewhere.
-    fs::File::open(path)
-        .and_then(|d| d.sync_all())
-        .map_err(StoreError::io(path))
+    fs::File::open(path).and_then(|d| d.sync_all()).map_err(StoreError::io(path))
 }
 
 impl Store {
@@ -61,18 +59,11 @@ impl Store {
             return Ok(hash);
         }
         let final_path = self.blob_path(&hash);
-        let parent = final_path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| self.blob_root());
+        let parent = final_path.parent().map(Path::to_path_buf).unwrap_or_else(|| self.blob_root());
         let tmp_dir = self.blob_root().join("tmp");
         fs::create_dir_all(&parent).map_err(StoreError::io(&parent))?;
         fs::create_dir_all(&tmp_dir).map_err(StoreError::io(&tmp_dir))?;
-        let tmp = tmp_dir.join(format!(
-            "{}.{}.part",
-            hash.to_hex(),
-            uuid::Uuid::now_v7().simple()
-        ));
+        let tmp = tmp_dir.join(format!("{}.{}.part", hash.to_hex(), uuid::Uuid::now_v7().simple()));
         {
             let mut f = fs::File::create(&tmp).map_err(StoreError::io(&tmp))?;
             f.write_all(bytes).map_err(StoreError::io(&tmp))?;
@@ -82,12 +73,7 @@ impl Store {
         sync_dir(&parent)?;
         self.conn.execute(
             "INSERT OR IGNORE INTO blobs (sha256, size, mime, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                hash.to_hex(),
-                bytes.len() as i64,
-                sniff_mime(bytes),
-                now.millis()
-            ],
+            params![hash.to_hex(), bytes.len() as i64, sniff_mime(bytes), now.millis()],
         )?;
         Ok(hash)
     }
@@ -95,18 +81,9 @@ impl Store {
     pub fn blob(&self, hash: &Sha256) -> Result<Option<BlobInfo>> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT size, mime, uploaded FROM blobs WHERE sha256 = ?1",
-                [hash.to_hex()],
-                |r| {
-                    Ok(BlobInfo {
-                        hash: *hash,
-                        size: r.get::<_, i64>(0)? as u64,
-                        mime: r.get(1)?,
-                        uploaded: r.get(2)?,
-                    })
-                },
-            )
+            .query_row("SELECT size, mime, uploaded FROM blobs WHERE sha256 = ?1", [hash.to_hex()], |r| {
+                Ok(BlobInfo { hash: *hash, size: r.get::<_, i64>(0)? as u64, mime: r.get(1)?, uploaded: r.get(2)? })
+            })
             .optional()?)
     }
 
@@ -126,33 +103,18 @@ impl Store {
             "SELECT DISTINCT b.sha256, b.size, b.mime FROM blobs b JOIN event_blobs eb ON eb.sha256 = b.sha256
              WHERE b.uploaded = 0 ORDER BY b.created_at, b.sha256",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?;
         rows.map(|row| {
             let (hex, size, mime) = row?;
-            let hash = Sha256::from_hex(&hex)
-                .map_err(|e| StoreError::corrupt(format!("blob {hex}: {e}")))?;
-            Ok(BlobInfo {
-                hash,
-                size: size as u64,
-                mime,
-                uploaded: false,
-            })
+            let hash = Sha256::from_hex(&hex).map_err(|e| StoreError::corrupt(format!("blob {hex}: {e}")))?;
+            Ok(BlobInfo { hash, size: size as u64, mime, uploaded: false })
         })
         .collect()
     }
 
     /// The centre has the blob: it is never sent again.
     pub fn mark_blob_uploaded(&mut self, hash: &Sha256) -> Result<()> {
-        self.conn.execute(
-            "UPDATE blobs SET uploaded = 1 WHERE sha256 = ?1",
-            [hash.to_hex()],
-        )?;
+        self.conn.execute("UPDATE blobs SET uploaded = 1 WHERE sha256 = ?1", [hash.to_hex()])?;
         Ok(())
     }
 
@@ -172,10 +134,7 @@ impl Store {
             if shard.file_name() == "tmp" || !shard.path().is_dir() {
                 continue;
             }
-            for file in fs::read_dir(shard.path())
-                .map_err(StoreError::io(shard.path()))?
-                .flatten()
-            {
+            for file in fs::read_dir(shard.path()).map_err(StoreError::io(shard.path()))?.flatten() {
                 let name = file.file_name().to_string_lossy().into_owned();
                 let Ok(hash) = Sha256::from_hex(&name) else {
                     continue;

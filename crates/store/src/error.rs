@@ -12,11 +12,7 @@ pub enum StoreError {
     #[error(
         "{path} was written by a newer version of the app (schema {found}, this app knows up to {supported}); update the app — the file was left untouched"
     )]
-    NewerSchema {
-        path: PathBuf,
-        found: i64,
-        supported: i64,
-    },
+    NewerSchema { path: PathBuf, found: i64, supported: i64 },
     #[error("this phone is not enrolled at a centre yet")]
     NotEnrolled,
     #[error("task {0} is not on this phone")]
@@ -34,10 +30,7 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("file error at {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 impl StoreError {

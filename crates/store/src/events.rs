@@ -33,14 +33,9 @@ impl OutboxStatus {
     }
 
     pub fn parse(s: &str) -> Option<OutboxStatus> {
-        [
-            OutboxStatus::Pending,
-            OutboxStatus::Sent,
-            OutboxStatus::Acknowledged,
-            OutboxStatus::Rejected,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == s)
+        [OutboxStatus::Pending, OutboxStatus::Sent, OutboxStatus::Acknowledged, OutboxStatus::Rejected]
+            .into_iter()
+            .find(|o| o.as_str() == s)
     }
 }
 
@@ -72,27 +67,15 @@ impl Store {
     /// Records one fact about a task: appends it to the device's chain and updates the task's local state, in one
     /// transaction. An impossible transition is refused (nothing is written); every blob it refers to must already
     /// be stored. Returns the event as recorded.
-    pub fn record(
-        &mut self,
-        task: TaskId,
-        payload: EventPayload,
-        now: Timestamp,
-    ) -> Result<Envelope> {
+    pub fn record(&mut self, task: TaskId, payload: EventPayload, now: Timestamp) -> Result<Envelope> {
         let mut out = self.record_batch(vec![(task, payload)], now)?;
-        out.pop()
-            .ok_or_else(|| StoreError::corrupt("a recorded batch of one came back empty"))
+        out.pop().ok_or_else(|| StoreError::corrupt("a recorded batch of one came back empty"))
     }
 
     /// Records several facts in one transaction: all of them, or (on the first refusal) none.
-    pub fn record_batch(
-        &mut self,
-        items: Vec<(TaskId, EventPayload)>,
-        now: Timestamp,
-    ) -> Result<Vec<Envelope>> {
+    pub fn record_batch(&mut self, items: Vec<(TaskId, EventPayload)>, now: Timestamp) -> Result<Vec<Envelope>> {
         let identity = self.identity()?.ok_or(StoreError::NotEnrolled)?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = Vec::with_capacity(items.len());
         for (task, payload) in items {
             out.push(append(&tx, &identity, task, payload, now)?);
@@ -103,18 +86,12 @@ impl Store {
 
     /// Events not yet acknowledged by the centre (pending and sent), in chain order, at most `limit`.
     pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
-        self.entries(
-            "WHERE outbox IN ('pending', 'sent') ORDER BY seq LIMIT ?1",
-            params![limit as i64],
-        )
+        self.entries("WHERE outbox IN ('pending', 'sent') ORDER BY seq LIMIT ?1", params![limit as i64])
     }
 
     /// Events the centre refused, with the reasons, newest first.
     pub fn rejected(&self) -> Result<Vec<OutboxEntry>> {
-        self.entries(
-            "WHERE outbox = 'rejected' ORDER BY seq DESC LIMIT ?1",
-            params![i64::MAX],
-        )
+        self.entries("WHERE outbox = 'rejected' ORDER BY seq DESC LIMIT ?1", params![i64::MAX])
     }
 
     /// This device's events about one task, in chain order.
@@ -123,18 +100,13 @@ impl Store {
     }
 
     fn entries(&self, tail: &str, p: impl rusqlite::Params) -> Result<Vec<OutboxEntry>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT encoded, outbox, reason FROM events {tail}"
-        ))?;
-        let rows = stmt.query_map(p, |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?, r.get(2)?))
-        })?;
+        let mut stmt = self.conn.prepare(&format!("SELECT encoded, outbox, reason FROM events {tail}"))?;
+        let rows = stmt.query_map(p, |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?, r.get(2)?)))?;
         rows.map(|row| {
             let (bytes, status, reason) = row?;
             Ok(OutboxEntry {
                 envelope: Envelope::decode(&bytes).map_err(StoreError::corrupt)?,
-                status: OutboxStatus::parse(&status)
-                    .ok_or_else(|| StoreError::corrupt(format!("outbox {status}")))?,
+                status: OutboxStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("outbox {status}")))?,
                 reason,
             })
         })
@@ -143,17 +115,13 @@ impl Store {
 
     /// One of this device's events by id.
     pub fn event(&self, id: EventId) -> Result<Option<OutboxEntry>> {
-        Ok(self
-            .entries("WHERE event_id = ?1", params![id.to_string()])?
-            .pop())
+        Ok(self.entries("WHERE event_id = ?1", params![id.to_string()])?.pop())
     }
 
     /// Walks this device's whole chain and checks that every event names its predecessor's hash and that the
     /// sequence has no gap. Returns the chain's length.
     pub fn verify_chain(&self) -> Result<u64> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, encoded, chain_hash FROM events ORDER BY seq")?;
+        let mut stmt = self.conn.prepare("SELECT seq, encoded, chain_hash FROM events ORDER BY seq")?;
         let mut rows = stmt.query([])?;
         let (mut expected_seq, mut prev) = (1u64, Sha256::ZERO);
         while let Some(r) = rows.next()? {
@@ -162,11 +130,7 @@ impl Store {
             let stored: Vec<u8> = r.get(2)?;
             let e = Envelope::decode(&encoded).map_err(StoreError::corrupt)?;
             let hash = Sha256::of(&encoded);
-            if seq as u64 != expected_seq
-                || e.seq != expected_seq
-                || e.prev != prev
-                || stored != hash.0
-            {
+            if seq as u64 != expected_seq || e.seq != expected_seq || e.prev != prev || stored != hash.0 {
                 return Err(StoreError::ChainBroken { seq: seq as u64 });
             }
             expected_seq += 1;
@@ -177,12 +141,8 @@ impl Store {
 
     pub fn outbox_counts(&self) -> Result<OutboxCounts> {
         let mut c = OutboxCounts::default();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT outbox, count(*) FROM events GROUP BY outbox")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-        })?;
+        let mut stmt = self.conn.prepare("SELECT outbox, count(*) FROM events GROUP BY outbox")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
         for row in rows {
             let (status, n) = row?;
             match OutboxStatus::parse(&status) {
@@ -203,36 +163,19 @@ impl Store {
 
     /// The centre has these events (accepted or recognised as duplicates).
     pub fn acknowledge(&mut self, ids: &[EventId]) -> Result<()> {
-        self.set_outbox(
-            ids,
-            OutboxStatus::Acknowledged,
-            None,
-            "outbox IN ('pending', 'sent', 'rejected')",
-        )
+        self.set_outbox(ids, OutboxStatus::Acknowledged, None, "outbox IN ('pending', 'sent', 'rejected')")
     }
 
     /// The centre refused this event; the reason is kept and the rest of the outbox carries on.
     pub fn reject(&mut self, id: EventId, reason: &str) -> Result<()> {
-        self.set_outbox(
-            &[id],
-            OutboxStatus::Rejected,
-            Some(reason),
-            "outbox IN ('pending', 'sent')",
-        )
+        self.set_outbox(&[id], OutboxStatus::Rejected, Some(reason), "outbox IN ('pending', 'sent')")
     }
 
-    fn set_outbox(
-        &mut self,
-        ids: &[EventId],
-        to: OutboxStatus,
-        reason: Option<&str>,
-        from: &str,
-    ) -> Result<()> {
+    fn set_outbox(&mut self, ids: &[EventId], to: OutboxStatus, reason: Option<&str>, from: &str) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
-            let mut stmt = tx.prepare(&format!(
-                "UPDATE events SET outbox = ?1, reason = ?2 WHERE event_id = ?3 AND {from}"
-            ))?;
+            let mut stmt =
+                tx.prepare(&format!("UPDATE events SET outbox = ?1, reason = ?2 WHERE event_id = ?3 AND {from}"))?;
             for id in ids {
                 stmt.execute(params![to.as_str(), reason, id.to_string()])?;
             }
@@ -251,11 +194,7 @@ fn append(
     now: Timestamp,
 ) -> Result<Envelope> {
     let kind: String = tx
-        .query_row(
-            "SELECT kind FROM tasks WHERE task_id = ?1",
-            [task.to_string()],
-            |r| r.get(0),
-        )
+        .query_row("SELECT kind FROM tasks WHERE task_id = ?1", [task.to_string()], |r| r.get(0))
         .optional()?
         .ok_or(StoreError::UnknownTask(task))?;
     let kind = match kind.as_str() {
@@ -267,17 +206,13 @@ fn append(
     let current = state::fold(task, kind, &known);
 
     let last: Option<(i64, Vec<u8>, i64)> = tx
-        .query_row(
-            "SELECT seq, chain_hash, at FROM events ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .query_row("SELECT seq, chain_hash, at FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
     let (seq, prev, own_at) = match last {
         Some((seq, hash, at)) => {
-            let prev: [u8; 32] = hash
-                .try_into()
-                .map_err(|_| StoreError::corrupt("chain hash length"))?;
+            let prev: [u8; 32] = hash.try_into().map_err(|_| StoreError::corrupt("chain hash length"))?;
             (seq as u64 + 1, Sha256(prev), Some(Timestamp(at)))
         }
         None => (1, Sha256::ZERO, None),
@@ -286,10 +221,7 @@ fn append(
     let envelope = Envelope {
         id: EventId(uuid::Uuid::now_v7()),
         task,
-        actor: Actor::Device {
-            device: identity.device,
-            staff: identity.staff,
-        },
+        actor: Actor::Device { device: identity.device, staff: identity.staff },
         seq,
         prev,
         at: Timestamp::next_after(now, seen),
@@ -299,11 +231,8 @@ fn append(
     let next = current.apply(&envelope)?;
     let blobs = envelope.payload.blobs();
     for b in &blobs {
-        let have: bool = tx.query_row(
-            "SELECT count(*) > 0 FROM blobs WHERE sha256 = ?1",
-            [b.to_hex()],
-            |r| r.get(0),
-        )?;
+        let have: bool =
+            tx.query_row("SELECT count(*) > 0 FROM blobs WHERE sha256 = ?1", [b.to_hex()], |r| r.get(0))?;
         if !have {
             return Err(StoreError::MissingBlob(*b));
         }

@@ -55,10 +55,8 @@ pub struct Store {
 
 /// The wall clock, for callers that have no better time (the app). Tests pass their own times.
 pub fn now() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
+    let ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     Timestamp(ms)
 }
 
@@ -94,9 +92,7 @@ impl Store {
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
     /// Records this phone's enrolment at a centre (replacing any earlier one).
@@ -111,24 +107,13 @@ impl Store {
 
     pub fn identity(&self) -> Result<Option<DeviceIdentity>> {
         self.conn
-            .query_row(
-                "SELECT device_id, staff_id, centre_url, token FROM device WHERE id = 1",
-                [],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, u32>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get(3)?,
-                    ))
-                },
-            )
+            .query_row("SELECT device_id, staff_id, centre_url, token FROM device WHERE id = 1", [], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?, r.get::<_, String>(2)?, r.get(3)?))
+            })
             .optional()?
             .map(|(device, staff, centre_url, token)| {
                 Ok(DeviceIdentity {
-                    device: device
-                        .parse()
-                        .map_err(|e| StoreError::corrupt(format!("device id: {e}")))?,
+                    device: device.parse().map_err(|e| StoreError::corrupt(format!("device id: {e}")))?,
                     staff: StaffId(staff),
                     centre_url,
                     token,
@@ -148,10 +133,7 @@ impl Store {
 
     /// When the last sync round finished, if one ever did.
     pub fn last_sync(&self) -> Result<Option<Timestamp>> {
-        Ok(self
-            .setting("last_sync")?
-            .and_then(|s| s.parse().ok())
-            .map(Timestamp))
+        Ok(self.setting("last_sync")?.and_then(|s| s.parse().ok()).map(Timestamp))
     }
 
     pub fn set_last_sync(&mut self, at: Timestamp) -> Result<()> {
@@ -159,12 +141,7 @@ impl Store {
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        Ok(self.conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
     fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {

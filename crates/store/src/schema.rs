@@ -18,9 +18,7 @@ pub const LATEST: i64 = MIGRATIONS.len() as i64;
 /// Opens `path` after checking, without writing anything, that it is empty, new, or one of our stores at a
 /// version this build understands.
 pub fn open_checked(path: &Path) -> Result<Connection> {
-    let not_a_store = || StoreError::NotAStore {
-        path: path.to_path_buf(),
-    };
+    let not_a_store = || StoreError::NotAStore { path: path.to_path_buf() };
     if let Ok(mut f) = std::fs::File::open(path) {
         let mut header = [0u8; 16];
         let n = f.read(&mut header).map_err(StoreError::io(path))?;
@@ -29,26 +27,16 @@ pub fn open_checked(path: &Path) -> Result<Connection> {
         }
         if n > 0 {
             // Look before we write: a read-only connection cannot change the file.
-            let ro = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .map_err(|_| not_a_store())?;
-            let app: i64 = ro
-                .query_row("PRAGMA application_id", [], |r| r.get(0))
-                .map_err(|_| not_a_store())?;
-            let version: i64 = ro
-                .query_row("PRAGMA user_version", [], |r| r.get(0))
-                .map_err(|_| not_a_store())?;
-            let tables: i64 = ro
-                .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-                .map_err(|_| not_a_store())?;
+            let ro = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|_| not_a_store())?;
+            let app: i64 = ro.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|_| not_a_store())?;
+            let version: i64 = ro.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|_| not_a_store())?;
+            let tables: i64 =
+                ro.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(|_| not_a_store())?;
             if app != APPLICATION_ID && (app != 0 || tables > 0) {
                 return Err(not_a_store());
             }
             if version > LATEST {
-                return Err(StoreError::NewerSchema {
-                    path: path.to_path_buf(),
-                    found: version,
-                    supported: LATEST,
-                });
+                return Err(StoreError::NewerSchema { path: path.to_path_buf(), found: version, supported: LATEST });
             }
         }
     }
@@ -59,19 +47,12 @@ pub fn open_checked(path: &Path) -> Result<Connection> {
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > LATEST {
-        return Err(StoreError::NewerSchema {
-            path: path.to_path_buf(),
-            found: current,
-            supported: LATEST,
-        });
+        return Err(StoreError::NewerSchema { path: path.to_path_buf(), found: current, supported: LATEST });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
-        tx.execute_batch(&format!(
-            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {};",
-            i + 1
-        ))?;
+        tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {};", i + 1))?;
         tx.commit()?;
     }
     Ok(())

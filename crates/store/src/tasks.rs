@@ -67,8 +67,7 @@ pub(crate) fn load_task_events(tx: &Transaction<'_>, task: TaskId) -> Result<Vec
         "SELECT encoded FROM task_history WHERE task_id = ?1 UNION ALL SELECT encoded FROM events WHERE task_id = ?1",
     )?;
     let rows = stmt.query_map([task.to_string()], |r| r.get::<_, Vec<u8>>(0))?;
-    rows.map(|b| Envelope::decode(&b?).map_err(StoreError::corrupt))
-        .collect()
+    rows.map(|b| Envelope::decode(&b?).map_err(StoreError::corrupt)).collect()
 }
 
 /// Writes a task's folded state into its row.
@@ -91,26 +90,15 @@ fn kind_str(k: TaskKind) -> &'static str {
 impl Store {
     /// Stores a task as the centre sent it, with the events the centre knows of it, and folds in this device's
     /// own. One transaction per task.
-    pub fn upsert_task(
-        &mut self,
-        sheet: &TaskSheet,
-        history: &[Envelope],
-        now: Timestamp,
-    ) -> Result<TaskState> {
+    pub fn upsert_task(&mut self, sheet: &TaskSheet, history: &[Envelope], now: Timestamp) -> Result<TaskState> {
         self.upsert_tasks(&[(sheet.clone(), history.to_vec())], now)?
             .pop()
             .ok_or_else(|| StoreError::corrupt("an upsert of one task returned nothing"))
     }
 
     /// Stores many tasks in one transaction (a first sync of an evening).
-    pub fn upsert_tasks(
-        &mut self,
-        tasks: &[(TaskSheet, Vec<Envelope>)],
-        now: Timestamp,
-    ) -> Result<Vec<TaskState>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    pub fn upsert_tasks(&mut self, tasks: &[(TaskSheet, Vec<Envelope>)], now: Timestamp) -> Result<Vec<TaskState>> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = Vec::with_capacity(tasks.len());
         for (sheet, history) in tasks {
             let t = &sheet.task;
@@ -138,12 +126,7 @@ impl Store {
                     "INSERT OR IGNORE INTO task_history (event_id, task_id, at, encoded) VALUES (?1, ?2, ?3, ?4)",
                 )?;
                 for e in history.iter().filter(|e| e.task == t.id) {
-                    ins.execute(params![
-                        e.id.to_string(),
-                        t.id.to_string(),
-                        e.at.millis(),
-                        e.encode()
-                    ])?;
+                    ins.execute(params![e.id.to_string(), t.id.to_string(), e.at.millis(), e.encode()])?;
                 }
             }
             let known = load_task_events(&tx, t.id)?;
@@ -158,10 +141,7 @@ impl Store {
     /// The centre says this task is no longer this phone's (reassigned away or cancelled). It leaves at once if
     /// the centre has all of this device's facts about it; otherwise it stays, hidden from the route, until then.
     pub fn remove_task(&mut self, task: TaskId) -> Result<()> {
-        self.conn.execute(
-            "UPDATE tasks SET removed = 1 WHERE task_id = ?1",
-            [task.to_string()],
-        )?;
+        self.conn.execute("UPDATE tasks SET removed = 1 WHERE task_id = ?1", [task.to_string()])?;
         self.purge_removed()?;
         Ok(())
     }
@@ -174,8 +154,7 @@ impl Store {
                 "SELECT task_id FROM tasks t WHERE removed = 1 AND NOT EXISTS
                    (SELECT 1 FROM events e WHERE e.task_id = t.task_id AND e.outbox != 'acknowledged')",
             )?;
-            stmt.query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?
+            stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
         };
         for id in &gone {
             tx.execute("DELETE FROM task_history WHERE task_id = ?1", [id])?;
@@ -191,19 +170,13 @@ impl Store {
             "SELECT sheet, status, conflicts FROM tasks WHERE assignee = ?1 AND removed = 0
              ORDER BY compound, building, unit, room",
         )?;
-        let rows = stmt.query_map([staff.0], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, u32>(2)?,
-            ))
-        })?;
+        let rows =
+            stmt.query_map([staff.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?)))?;
         let mut stops: Vec<BuildingStop> = Vec::new();
         for row in rows {
             let (sheet, status, conflicts) = row?;
             let sheet: TaskSheet = serde_json::from_str(&sheet).map_err(StoreError::corrupt)?;
-            let status = TaskStatus::parse(&status)
-                .ok_or_else(|| StoreError::corrupt(format!("status {status}")))?;
+            let status = TaskStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("status {status}")))?;
             let a = sheet.task.address.clone();
             let row = TaskRow {
                 id: sheet.task.id,
@@ -216,14 +189,8 @@ impl Store {
                 address: a.clone(),
             };
             match stops.last_mut() {
-                Some(s) if s.compound == a.compound && s.building == a.building => {
-                    s.tasks.push(row)
-                }
-                _ => stops.push(BuildingStop {
-                    compound: a.compound,
-                    building: a.building,
-                    tasks: vec![row],
-                }),
+                Some(s) if s.compound == a.compound && s.building == a.building => s.tasks.push(row),
+                _ => stops.push(BuildingStop { compound: a.compound, building: a.building, tasks: vec![row] }),
             }
         }
         Ok(stops)
@@ -233,46 +200,31 @@ impl Store {
     pub fn task(&self, task: TaskId) -> Result<Option<TaskDetail>> {
         let Some((sheet, state)) = self
             .conn
-            .query_row(
-                "SELECT sheet, state FROM tasks WHERE task_id = ?1",
-                [task.to_string()],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )
+            .query_row("SELECT sheet, state FROM tasks WHERE task_id = ?1", [task.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
             .optional()?
         else {
             return Ok(None);
         };
         let sheet: TaskSheet = serde_json::from_str(&sheet).map_err(StoreError::corrupt)?;
         let state: TaskState = serde_json::from_str(&state).map_err(StoreError::corrupt)?;
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT encoded FROM task_history WHERE task_id = ?1")?;
+        let mut stmt = self.conn.prepare_cached("SELECT encoded FROM task_history WHERE task_id = ?1")?;
         let mut all: Vec<Envelope> = stmt
             .query_map([task.to_string()], |r| r.get::<_, Vec<u8>>(0))?
             .map(|b| Envelope::decode(&b?).map_err(StoreError::corrupt))
             .collect::<Result<_>>()?;
         let own = self.own_events(task)?;
-        let outbox: BTreeMap<_, _> = own
-            .iter()
-            .map(|o| (o.envelope.id, (o.status, o.reason.clone())))
-            .collect();
+        let outbox: BTreeMap<_, _> = own.iter().map(|o| (o.envelope.id, (o.status, o.reason.clone()))).collect();
         all.extend(own.into_iter().map(|o| o.envelope));
         let history = state::canonical_order(&all)
             .into_iter()
             .map(|e| {
                 let (status, reason) = outbox.get(&e.id).cloned().unzip();
-                HistoryEntry {
-                    envelope: e.clone(),
-                    outbox: status,
-                    reason: reason.flatten(),
-                }
+                HistoryEntry { envelope: e.clone(), outbox: status, reason: reason.flatten() }
             })
             .collect();
-        Ok(Some(TaskDetail {
-            sheet,
-            state,
-            history,
-        }))
+        Ok(Some(TaskDetail { sheet, state, history }))
     }
 
     /// The counts for the status bar of `staff`'s phone.

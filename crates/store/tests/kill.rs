@@ -13,10 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 fn rounds() -> u64 {
-    std::env::var("JX_KILL_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(40)
+    std::env::var("JX_KILL_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(40)
 }
 
 #[test]
@@ -41,16 +38,9 @@ fn a_store_killed_at_random_moments_loses_nothing_that_was_recorded() {
                 let mut r = BufReader::new(stdout);
                 let mut buf = Vec::new();
                 // Only whole lines count: a line cut by the kill was never fully reported.
-                while r
-                    .read_until(b'\n', &mut buf)
-                    .map(|n| n > 0)
-                    .unwrap_or(false)
-                {
+                while r.read_until(b'\n', &mut buf).map(|n| n > 0).unwrap_or(false) {
                     if buf.ends_with(b"\n") {
-                        lines
-                            .lock()
-                            .expect("lock")
-                            .push(String::from_utf8_lossy(&buf).trim_end().to_string());
+                        lines.lock().expect("lock").push(String::from_utf8_lossy(&buf).trim_end().to_string());
                     }
                     buf.clear();
                 }
@@ -82,56 +72,23 @@ fn a_store_killed_at_random_moments_loses_nothing_that_was_recorded() {
         }
 
         let store = Store::open(dir.path()).expect("reopens after the kill");
-        assert_eq!(
-            store.integrity_check().expect("checks"),
-            "ok",
-            "round {round}"
-        );
+        assert_eq!(store.integrity_check().expect("checks"), "ok", "round {round}");
         let chain = store.verify_chain().expect("chain intact");
-        assert!(
-            chain as usize >= confirmed.len(),
-            "round {round}: chain {chain} < {}",
-            confirmed.len()
-        );
+        assert!(chain as usize >= confirmed.len(), "round {round}: chain {chain} < {}", confirmed.len());
         for (id, photo) in &confirmed {
-            let e = store
-                .event(*id)
-                .expect("reads")
-                .unwrap_or_else(|| panic!("round {round}: event {id} lost"));
+            let e = store.event(*id).expect("reads").unwrap_or_else(|| panic!("round {round}: event {id} lost"));
             assert!(e.envelope.payload.blobs().contains(photo));
-            store
-                .read_blob(photo)
-                .unwrap_or_else(|err| panic!("round {round}: photo {photo}: {err}"));
+            store.read_blob(photo).unwrap_or_else(|err| panic!("round {round}: photo {photo}: {err}"));
         }
         // No half-written blob anywhere: every file is whole, named by its hash, and known to the store.
         let root = dir.path().join(BLOB_DIR);
-        let tmp_files = std::fs::read_dir(root.join("tmp"))
-            .map(|d| d.count())
-            .unwrap_or(0);
-        assert_eq!(
-            tmp_files, 0,
-            "round {round}: temporary files left after open"
-        );
-        for shard in std::fs::read_dir(&root)
-            .expect("blob dir")
-            .flatten()
-            .filter(|s| s.file_name() != "tmp")
-        {
+        let tmp_files = std::fs::read_dir(root.join("tmp")).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(tmp_files, 0, "round {round}: temporary files left after open");
+        for shard in std::fs::read_dir(&root).expect("blob dir").flatten().filter(|s| s.file_name() != "tmp") {
             for f in std::fs::read_dir(shard.path()).expect("shard").flatten() {
-                let hash: Sha256 = f
-                    .file_name()
-                    .to_string_lossy()
-                    .parse()
-                    .expect("named by hash");
-                assert_eq!(
-                    Sha256::of(&std::fs::read(f.path()).expect("reads")),
-                    hash,
-                    "round {round}"
-                );
-                assert!(
-                    store.blob(&hash).expect("reads").is_some(),
-                    "round {round}: blob without a row"
-                );
+                let hash: Sha256 = f.file_name().to_string_lossy().parse().expect("named by hash");
+                assert_eq!(Sha256::of(&std::fs::read(f.path()).expect("reads")), hash, "round {round}");
+                assert!(store.blob(&hash).expect("reads").is_some(), "round {round}: blob without a row");
             }
         }
     }
@@ -141,9 +98,6 @@ fn a_store_killed_at_random_moments_loses_nothing_that_was_recorded() {
         kills_mid_loop,
         confirmed.len()
     );
-    assert!(
-        kills_mid_loop * 2 >= rounds(),
-        "most kills must land while recording ({kills_mid_loop})"
-    );
+    assert!(kills_mid_loop * 2 >= rounds(), "most kills must land while recording ({kills_mid_loop})");
     assert!(!confirmed.is_empty());
 }

@@ -13,9 +13,7 @@ const STAFF: StaffId = StaffId(4);
 fn delivered(photo: Option<jx_core::bytes::Sha256>) -> EventPayload {
     EventPayload::Delivered {
         proof: HandoffProof {
-            confirmation: Some(Confirmation::ResidentCode {
-                code: "123456".into(),
-            }),
+            confirmation: Some(Confirmation::ResidentCode { code: "123456".into() }),
             photos: photo.into_iter().collect(),
             rating: Some(5),
             ..Default::default()
@@ -39,26 +37,15 @@ fn a_new_store_is_migrated_in_wal_mode_and_sound() {
     assert_eq!(s.integrity_check().expect("checks"), "ok");
     drop(s);
     let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).expect("raw open");
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .expect("pragma");
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("pragma");
     assert_eq!(mode, "wal");
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .expect("pragma");
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("pragma");
     assert_eq!(version, 1);
     // Reopening an up-to-date store migrates nothing and keeps its data.
     let mut s = Store::open(dir.path()).expect("reopens");
     s.set_cursor("c1").expect("writes");
     drop(s);
-    assert_eq!(
-        Store::open(dir.path())
-            .expect("reopens")
-            .cursor()
-            .expect("reads")
-            .as_deref(),
-        Some("c1")
-    );
+    assert_eq!(Store::open(dir.path()).expect("reopens").cursor().expect("reads").as_deref(), Some("c1"));
 }
 
 #[test]
@@ -73,15 +60,9 @@ fn a_file_that_is_not_a_store_is_refused_and_left_untouched() {
 
     // Another program's SQLite database is not ours either.
     std::fs::remove_file(&path).expect("removes");
-    rusqlite::Connection::open(&path)
-        .expect("creates")
-        .execute_batch("CREATE TABLE notes (t TEXT);")
-        .expect("ddl");
+    rusqlite::Connection::open(&path).expect("creates").execute_batch("CREATE TABLE notes (t TEXT);").expect("ddl");
     let before = std::fs::read(&path).expect("reads");
-    assert!(matches!(
-        Store::open(dir.path()),
-        Err(StoreError::NotAStore { .. })
-    ));
+    assert!(matches!(Store::open(dir.path()), Err(StoreError::NotAStore { .. })));
     assert_eq!(std::fs::read(&path).expect("reads"), before);
 }
 
@@ -92,22 +73,11 @@ fn a_store_from_a_newer_app_is_refused_and_left_untouched() {
     let path = dir.path().join(DB_FILE);
     {
         let conn = rusqlite::Connection::open(&path).expect("raw");
-        conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA user_version = 99;")
-            .expect("bumps");
+        conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA user_version = 99;").expect("bumps");
     }
     let before = std::fs::read(&path).expect("reads");
     let err = Store::open(dir.path()).err().expect("refused");
-    assert!(
-        matches!(
-            err,
-            StoreError::NewerSchema {
-                found: 99,
-                supported: 1,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, StoreError::NewerSchema { found: 99, supported: 1, .. }), "{err}");
     assert!(err.to_string().contains("update the app"));
     assert_eq!(std::fs::read(&path).expect("reads"), before);
 }
@@ -117,20 +87,13 @@ fn recording_appends_to_the_chain_and_updates_the_task_in_one_go() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut s = enrolled_store(dir.path(), STAFF, 3);
     let task = town().tasks[0].id;
-    let photo = s
-        .put_blob(b"\xFF\xD8\xFFfake jpeg", T0)
-        .expect("photo stored");
+    let photo = s.put_blob(b"\xFF\xD8\xFFfake jpeg", T0).expect("photo stored");
     let first = s.record(task, nobody_home(), T0).expect("recorded");
-    let second = s
-        .record(task, delivered(Some(photo)), T0)
-        .expect("recorded");
+    let second = s.record(task, delivered(Some(photo)), T0).expect("recorded");
     assert_eq!((first.seq, second.seq), (1, 2));
     assert_eq!(second.prev, first.chain_hash());
     assert!(second.at > first.at, "the recorder's clock never goes back");
-    assert!(
-        first.at > assigned(task, STAFF, 1).at,
-        "a fact sorts after the assignment it acted on"
-    );
+    assert!(first.at > assigned(task, STAFF, 1).at, "a fact sorts after the assignment it acted on");
 
     let detail = s.task(task).expect("reads").expect("present");
     assert_eq!(detail.state.status, TaskStatus::Delivered);
@@ -138,10 +101,7 @@ fn recording_appends_to_the_chain_and_updates_the_task_in_one_go() {
     assert_eq!(detail.history.len(), 3, "assignment + two facts");
     assert_eq!(detail.history[2].envelope.id, second.id);
     assert_eq!(detail.history[2].outbox, Some(OutboxStatus::Pending));
-    assert_eq!(
-        detail.history[0].outbox, None,
-        "the coordinator's event is not in this phone's outbox"
-    );
+    assert_eq!(detail.history[0].outbox, None, "the coordinator's event is not in this phone's outbox");
     assert_eq!(s.blobs_to_upload().expect("reads").len(), 1);
 }
 
@@ -149,42 +109,20 @@ fn recording_appends_to_the_chain_and_updates_the_task_in_one_go() {
 fn an_impossible_event_is_refused_and_nothing_is_written() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut s = enrolled_store(dir.path(), STAFF, 1);
-    let pickup = town()
-        .tasks
-        .iter()
-        .find(|t| t.kind == jx_core::TaskKind::Pickup)
-        .expect("the demo has pickups");
+    let pickup = town().tasks.iter().find(|t| t.kind == jx_core::TaskKind::Pickup).expect("the demo has pickups");
     let sheet = town().sheet(pickup).expect("sheet");
-    s.upsert_task(&sheet, &[assigned(pickup.id, STAFF, 9)], T0)
-        .expect("stored");
+    s.upsert_task(&sheet, &[assigned(pickup.id, STAFF, 9)], T0).expect("stored");
     let task = pickup.id;
-    let err = s
-        .record(task, delivered(None), T0)
-        .expect_err("a pickup cannot be delivered");
-    assert!(
-        matches!(
-            err,
-            StoreError::Transition(TransitionError::WrongKind { .. })
-        ),
-        "{err}"
-    );
+    let err = s.record(task, delivered(None), T0).expect_err("a pickup cannot be delivered");
+    assert!(matches!(err, StoreError::Transition(TransitionError::WrongKind { .. })), "{err}");
     assert_eq!(s.outbox_counts().expect("counts").waiting(), 0);
 
     let missing = jx_core::bytes::Sha256::of(b"never stored");
     let delivery = town().tasks[0].id;
-    let err = s
-        .record(delivery, delivered(Some(missing)), T0)
-        .expect_err("photo missing");
+    let err = s.record(delivery, delivered(Some(missing)), T0).expect_err("photo missing");
     assert!(matches!(err, StoreError::MissingBlob(h) if h == missing));
     assert_eq!(s.outbox_counts().expect("counts").waiting(), 0);
-    assert_eq!(
-        s.task(delivery)
-            .expect("reads")
-            .expect("present")
-            .state
-            .status,
-        TaskStatus::Assigned
-    );
+    assert_eq!(s.task(delivery).expect("reads").expect("present").state.status, TaskStatus::Assigned);
 }
 
 #[test]
@@ -195,17 +133,10 @@ fn a_batch_is_recorded_whole_or_not_at_all() {
     let unknown = jx_core::TaskId(uuid::Uuid::from_u128(42));
     let bad = vec![(ids[0], nobody_home()), (unknown, nobody_home())];
     assert!(matches!(s.record_batch(bad, T0), Err(StoreError::UnknownTask(t)) if t == unknown));
-    assert_eq!(
-        s.outbox_counts().expect("counts").waiting(),
-        0,
-        "the good half was rolled back"
-    );
+    assert_eq!(s.outbox_counts().expect("counts").waiting(), 0, "the good half was rolled back");
     let good: Vec<_> = ids.iter().map(|&t| (t, nobody_home())).collect();
     let recorded = s.record_batch(good, T0).expect("recorded");
-    assert_eq!(
-        recorded.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        vec![1, 2, 3]
-    );
+    assert_eq!(recorded.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
 }
 
 #[test]
@@ -213,52 +144,25 @@ fn recording_needs_an_enrolled_phone() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut s = Store::open(dir.path()).expect("opens");
     let task = town().tasks[0].id;
-    assert!(matches!(
-        s.record(task, nobody_home(), T0),
-        Err(StoreError::NotEnrolled)
-    ));
+    assert!(matches!(s.record(task, nobody_home(), T0), Err(StoreError::NotEnrolled)));
 }
 
 #[test]
 fn the_outbox_moves_from_pending_to_acknowledged_and_keeps_rejection_reasons() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut s = enrolled_store(dir.path(), STAFF, 3);
-    let evs: Vec<_> = town().tasks[..3]
-        .iter()
-        .map(|t| s.record(t.id, nobody_home(), T0).expect("recorded"))
-        .collect();
+    let evs: Vec<_> = town().tasks[..3].iter().map(|t| s.record(t.id, nobody_home(), T0).expect("recorded")).collect();
     let ids: Vec<_> = evs.iter().map(|e| e.id).collect();
-    assert_eq!(
-        s.outbox(10)
-            .expect("reads")
-            .iter()
-            .map(|o| o.envelope.id)
-            .collect::<Vec<_>>(),
-        ids
-    );
+    assert_eq!(s.outbox(10).expect("reads").iter().map(|o| o.envelope.id).collect::<Vec<_>>(), ids);
     s.mark_sent(&ids).expect("marks");
     s.acknowledge(&ids[..1]).expect("acks");
-    s.reject(ids[1], "task was cancelled at the centre")
-        .expect("rejects");
+    s.reject(ids[1], "task was cancelled at the centre").expect("rejects");
     let c = s.outbox_counts().expect("counts");
-    assert_eq!(
-        (c.pending, c.sent, c.acknowledged, c.rejected),
-        (0, 1, 1, 1)
-    );
+    assert_eq!((c.pending, c.sent, c.acknowledged, c.rejected), (0, 1, 1, 1));
     let rejected = s.rejected().expect("reads");
-    assert_eq!(
-        rejected[0].reason.as_deref(),
-        Some("task was cancelled at the centre")
-    );
+    assert_eq!(rejected[0].reason.as_deref(), Some("task was cancelled at the centre"));
     // A rejection does not block the rest: the third event is still waiting to go.
-    assert_eq!(
-        s.outbox(10)
-            .expect("reads")
-            .iter()
-            .map(|o| o.envelope.id)
-            .collect::<Vec<_>>(),
-        vec![ids[2]]
-    );
+    assert_eq!(s.outbox(10).expect("reads").iter().map(|o| o.envelope.id).collect::<Vec<_>>(), vec![ids[2]]);
     // An acknowledgement is final: a late "sent" does not move it back.
     s.mark_sent(&ids[..1]).expect("no-op");
     assert_eq!(s.outbox_counts().expect("counts").acknowledged, 1);
@@ -268,8 +172,7 @@ fn the_outbox_moves_from_pending_to_acknowledged_and_keeps_rejection_reasons() {
 fn tonight_groups_a_staff_members_tasks_by_building() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut s = enrolled_store(dir.path(), STAFF, 40);
-    s.upsert_tasks(&assigned_sheets(StaffId(5), 10, 40), T0)
-        .expect("someone else's tasks");
+    s.upsert_tasks(&assigned_sheets(StaffId(5), 10, 40), T0).expect("someone else's tasks");
     let stops = s.tonight(STAFF).expect("reads");
     let n: usize = stops.iter().map(|b| b.tasks.len()).sum();
     assert_eq!(n, 40, "only this staff member's tasks");
@@ -280,10 +183,7 @@ fn tonight_groups_a_staff_members_tasks_by_building() {
     assert_eq!(keys, sorted, "one stop per building, in order");
     for stop in &stops {
         for t in &stop.tasks {
-            assert_eq!(
-                (t.address.compound, t.address.building),
-                (stop.compound, stop.building)
-            );
+            assert_eq!((t.address.compound, t.address.building), (stop.compound, stop.building));
         }
     }
 }
@@ -292,18 +192,11 @@ fn tonight_groups_a_staff_members_tasks_by_building() {
 fn the_status_bar_counts_progress_and_whats_waiting() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut s = enrolled_store(dir.path(), STAFF, 5);
-    let photo = s
-        .put_blob(b"\x89PNG\r\n\x1a\nsignature", T0)
-        .expect("stored");
-    s.record(town().tasks[0].id, delivered(Some(photo)), T0)
-        .expect("recorded");
-    s.record(town().tasks[1].id, nobody_home(), T0)
-        .expect("recorded");
+    let photo = s.put_blob(b"\x89PNG\r\n\x1a\nsignature", T0).expect("stored");
+    s.record(town().tasks[0].id, delivered(Some(photo)), T0).expect("recorded");
+    s.record(town().tasks[1].id, nobody_home(), T0).expect("recorded");
     let bar = s.status_bar(STAFF).expect("reads");
-    assert_eq!(
-        (bar.total, bar.done, bar.outbox.pending, bar.blobs_waiting),
-        (5, 1, 2, 1)
-    );
+    assert_eq!((bar.total, bar.done, bar.outbox.pending, bar.blobs_waiting), (5, 1, 2, 1));
     s.mark_blob_uploaded(&photo).expect("marks");
     assert_eq!(s.status_bar(STAFF).expect("reads").blobs_waiting, 0);
 }
@@ -316,18 +209,9 @@ fn a_task_taken_away_stays_until_the_centre_has_this_phones_facts_about_it() {
     let fact = s.record(a, nobody_home(), T0).expect("recorded");
     s.remove_task(a).expect("removes");
     s.remove_task(b).expect("removes");
-    assert!(
-        s.task(b).expect("reads").is_none(),
-        "nothing unsent: gone at once"
-    );
-    assert!(
-        s.task(a).expect("reads").is_some(),
-        "kept while its fact is unsent"
-    );
-    assert!(
-        s.tonight(STAFF).expect("reads").is_empty(),
-        "but off the route"
-    );
+    assert!(s.task(b).expect("reads").is_none(), "nothing unsent: gone at once");
+    assert!(s.task(a).expect("reads").is_some(), "kept while its fact is unsent");
+    assert!(s.tonight(STAFF).expect("reads").is_empty(), "but off the route");
     s.acknowledge(&[fact.id]).expect("acks");
     assert_eq!(s.purge_removed().expect("purges"), 1);
     assert!(s.task(a).expect("reads").is_none());
@@ -343,13 +227,9 @@ fn a_fact_after_an_unseen_cancellation_is_kept_with_a_conflict() {
     let mut cancel = assigned(task.id, STAFF, 2);
     cancel.id = jx_core::EventId::v7(1, [7; 10]);
     cancel.at = jx_core::Timestamp(fact.at.millis() - 1);
-    cancel.payload = EventPayload::Cancelled {
-        reason: "resident came to the centre".into(),
-    };
+    cancel.payload = EventPayload::Cancelled { reason: "resident came to the centre".into() };
     let sheet = town().sheet(task).expect("sheet");
-    let state = s
-        .upsert_task(&sheet, &[assigned(task.id, STAFF, 1), cancel], T0)
-        .expect("stored");
+    let state = s.upsert_task(&sheet, &[assigned(task.id, STAFF, 1), cancel], T0).expect("stored");
     assert_eq!(state.status, TaskStatus::Cancelled);
     assert_eq!(state.attempts, 1);
     assert_eq!(state.conflicts[0].event, fact.id);
@@ -364,16 +244,10 @@ fn blobs_are_stored_once_and_verified_on_read() {
     let h1 = s.put_blob(&bytes, T0).expect("stored");
     let h2 = s.put_blob(&bytes, T0).expect("stored again");
     assert_eq!(h1, h2);
-    assert_eq!(
-        s.blob(&h1).expect("reads").expect("present").mime,
-        "image/jpeg"
-    );
+    assert_eq!(s.blob(&h1).expect("reads").expect("present").mime, "image/jpeg");
     assert_eq!(s.read_blob(&h1).expect("reads"), bytes);
     std::fs::write(s.blob_path(&h1), b"bit rot").expect("damages");
-    assert!(matches!(
-        s.read_blob(&h1),
-        Err(StoreError::CorruptBlob { .. })
-    ));
+    assert!(matches!(s.read_blob(&h1), Err(StoreError::CorruptBlob { .. })));
 }
 
 #[test]
@@ -391,9 +265,5 @@ fn open_cleans_half_written_blobs_and_adopts_whole_ones() {
     std::fs::write(&tmp, b"half").expect("writes");
     let s = Store::open(dir.path()).expect("reopens");
     assert!(!tmp.exists(), "temporary file removed");
-    assert_eq!(
-        s.blob(&hash).expect("reads").map(|b| b.size),
-        Some(whole.len() as u64),
-        "adopted"
-    );
+    assert_eq!(s.blob(&hash).expect("reads").map(|b| b.size), Some(whole.len() as u64), "adopted");
 }

@@ -28,12 +28,7 @@ pub async fn centre_with(tune: impl FnOnce(&mut Settings)) -> Centre {
     tune(&mut s);
     let running = start(s, false).await.expect("centre starts");
     let url = format!("{}/api/v1", running.url());
-    Centre {
-        running: Some(running),
-        url,
-        http: Client::new(),
-        _dir: dir,
-    }
+    Centre { running: Some(running), url, http: Client::new(), _dir: dir }
 }
 
 impl Centre {
@@ -54,10 +49,7 @@ impl Centre {
         let res = req.send().await.expect("request reaches the centre");
         let status = res.status();
         let text = res.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     pub async fn login(&self, login: &str) -> String {
@@ -100,19 +92,12 @@ impl Centre {
     }
 
     pub async fn tasks(&self, token: &str, query: &str) -> Vec<TaskSummary> {
-        let (status, body) = self
-            .call(Method::GET, &format!("/tasks{query}"), Some(token), None)
-            .await;
+        let (status, body) = self.call(Method::GET, &format!("/tasks{query}"), Some(token), None).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         serde_json::from_value(body).expect("task list")
     }
 
-    pub async fn decide(
-        &self,
-        token: &str,
-        task: TaskId,
-        decision: Decision,
-    ) -> (StatusCode, Value) {
+    pub async fn decide(&self, token: &str, task: TaskId, decision: Decision) -> (StatusCode, Value) {
         self.call(
             Method::POST,
             &format!("/tasks/{task}/decisions"),
@@ -123,26 +108,14 @@ impl Centre {
     }
 
     pub async fn pull(&self, phone: &Phone, since: &str, limit: usize) -> PullResponse {
-        let (status, body) = self
-            .call(
-                Method::GET,
-                &format!("/sync/pull?since={since}&limit={limit}"),
-                Some(&phone.token),
-                None,
-            )
-            .await;
+        let (status, body) =
+            self.call(Method::GET, &format!("/sync/pull?since={since}&limit={limit}"), Some(&phone.token), None).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         serde_json::from_value(body).expect("pull response")
     }
 
     pub async fn push(&self, phone: &Phone, events: &[Envelope]) -> (StatusCode, Value) {
-        self.call(
-            Method::POST,
-            "/sync/push",
-            Some(&phone.token),
-            Some(serde_json::json!({"events": events})),
-        )
-        .await
+        self.call(Method::POST, "/sync/push", Some(&phone.token), Some(serde_json::json!({"events": events}))).await
     }
 
     pub async fn event_count(&self) -> usize {
@@ -150,9 +123,7 @@ impl Centre {
         let c = self.coordinator().await;
         let mut n = 0;
         for t in self.tasks(&c, "").await {
-            let (_, body) = self
-                .call(Method::GET, &format!("/tasks/{}", t.id), Some(&c), None)
-                .await;
+            let (_, body) = self.call(Method::GET, &format!("/tasks/{}", t.id), Some(&c), None).await;
             n += body["history"].as_array().map(Vec::len).unwrap_or(0);
         }
         n
@@ -174,10 +145,7 @@ impl Phone {
         let e = Envelope {
             id: EventId(uuid::Uuid::now_v7()),
             task,
-            actor: Actor::Device {
-                device: self.device,
-                staff: self.staff,
-            },
+            actor: Actor::Device { device: self.device, staff: self.staff },
             seq: self.seq,
             prev: self.prev,
             at: Timestamp(at),

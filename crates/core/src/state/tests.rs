@@ -11,16 +11,11 @@ const S1: StaffId = StaffId(1);
 const S2: StaffId = StaffId(2);
 
 fn phone(n: u128, staff: StaffId) -> Actor {
-    Actor::Device {
-        device: DeviceId(Uuid::from_u128(n)),
-        staff,
-    }
+    Actor::Device { device: DeviceId(Uuid::from_u128(n)), staff }
 }
 
 fn coordinator() -> Actor {
-    Actor::Coordinator {
-        staff: StaffId(100),
-    }
+    Actor::Coordinator { staff: StaffId(100) }
 }
 
 fn ev(id: u128, actor: Actor, seq: u64, at: i64, payload: EventPayload) -> Envelope {
@@ -37,9 +32,7 @@ fn ev(id: u128, actor: Actor, seq: u64, at: i64, payload: EventPayload) -> Envel
 }
 
 fn delivered() -> EventPayload {
-    EventPayload::Delivered {
-        proof: HandoffProof::default(),
-    }
+    EventPayload::Delivered { proof: HandoffProof::default() }
 }
 
 fn failed() -> EventPayload {
@@ -52,28 +45,14 @@ fn failed() -> EventPayload {
 }
 
 fn run(kind: TaskKind, events: &[Envelope]) -> Result<TaskState, TransitionError> {
-    events
-        .iter()
-        .try_fold(TaskState::new(TASK, kind), |s, e| s.apply(e))
+    events.iter().try_fold(TaskState::new(TASK, kind), |s, e| s.apply(e))
 }
 
 #[test]
 fn a_delivery_goes_from_created_to_delivered() {
     let events = [
-        ev(
-            1,
-            coordinator(),
-            1,
-            10,
-            EventPayload::Assigned { staff: S1 },
-        ),
-        ev(
-            2,
-            coordinator(),
-            2,
-            20,
-            EventPayload::CheckedOut { staff: S1 },
-        ),
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+        ev(2, coordinator(), 2, 20, EventPayload::CheckedOut { staff: S1 }),
         ev(3, phone(1, S1), 1, 30, failed()),
         ev(4, phone(1, S1), 2, 40, delivered()),
     ];
@@ -87,23 +66,8 @@ fn a_delivery_goes_from_created_to_delivered() {
 #[test]
 fn a_pickup_goes_from_requested_to_handed_in() {
     let events = [
-        ev(
-            1,
-            coordinator(),
-            1,
-            10,
-            EventPayload::Assigned { staff: S1 },
-        ),
-        ev(
-            2,
-            phone(1, S1),
-            1,
-            30,
-            EventPayload::Collected {
-                proof: HandoffProof::default(),
-                materials: vec![],
-            },
-        ),
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+        ev(2, phone(1, S1), 1, 30, EventPayload::Collected { proof: HandoffProof::default(), materials: vec![] }),
         ev(3, coordinator(), 2, 40, EventPayload::HandedIn),
     ];
     let s = run(TaskKind::Pickup, &events).expect("valid history");
@@ -113,9 +77,7 @@ fn a_pickup_goes_from_requested_to_handed_in() {
 #[test]
 fn an_impossible_transition_names_the_task_the_state_and_the_event() {
     let e = ev(9, coordinator(), 1, 10, EventPayload::HandedIn);
-    let err = TaskState::new(TASK, TaskKind::Pickup)
-        .apply(&e)
-        .expect_err("nothing collected yet");
+    let err = TaskState::new(TASK, TaskKind::Pickup).apply(&e).expect_err("nothing collected yet");
     assert_eq!(
         err,
         TransitionError::Impossible {
@@ -126,106 +88,40 @@ fn an_impossible_transition_names_the_task_the_state_and_the_event() {
         }
     );
     let msg = err.to_string();
-    assert!(
-        msg.contains(&TASK.to_string()) && msg.contains("requested") && msg.contains("handed_in"),
-        "{msg}"
-    );
+    assert!(msg.contains(&TASK.to_string()) && msg.contains("requested") && msg.contains("handed_in"), "{msg}");
 }
 
 #[test]
 fn a_phone_cannot_record_a_coordinators_decision_nor_a_coordinator_a_door_fact() {
     let s = TaskState::new(TASK, TaskKind::Delivery);
-    let by_phone = ev(
-        1,
-        phone(1, S1),
-        1,
-        10,
-        EventPayload::Cancelled { reason: "x".into() },
-    );
-    assert!(matches!(
-        s.apply(&by_phone),
-        Err(TransitionError::NotPermitted { .. })
-    ));
+    let by_phone = ev(1, phone(1, S1), 1, 10, EventPayload::Cancelled { reason: "x".into() });
+    assert!(matches!(s.apply(&by_phone), Err(TransitionError::NotPermitted { .. })));
     let by_coordinator = ev(2, coordinator(), 1, 10, delivered());
-    assert!(matches!(
-        s.apply(&by_coordinator),
-        Err(TransitionError::NotPermitted { .. })
-    ));
+    assert!(matches!(s.apply(&by_coordinator), Err(TransitionError::NotPermitted { .. })));
 }
 
 #[test]
 fn a_delivery_event_on_a_pickup_is_the_wrong_kind() {
-    let s = run(
-        TaskKind::Pickup,
-        &[ev(
-            1,
-            coordinator(),
-            1,
-            10,
-            EventPayload::Assigned { staff: S1 },
-        )],
-    )
-    .expect("assigned");
-    let err = s
-        .apply(&ev(2, phone(1, S1), 1, 20, delivered()))
-        .expect_err("pickups are collected");
-    assert!(
-        matches!(
-            err,
-            TransitionError::WrongKind {
-                kind: TaskKind::Pickup,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    let s =
+        run(TaskKind::Pickup, &[ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 })]).expect("assigned");
+    let err = s.apply(&ev(2, phone(1, S1), 1, 20, delivered())).expect_err("pickups are collected");
+    assert!(matches!(err, TransitionError::WrongKind { kind: TaskKind::Pickup, .. }), "{err}");
 }
 
 #[test]
 fn checking_out_to_someone_else_than_the_assignee_is_refused() {
-    let s = run(
-        TaskKind::Delivery,
-        &[ev(
-            1,
-            coordinator(),
-            1,
-            10,
-            EventPayload::Assigned { staff: S1 },
-        )],
-    )
-    .expect("assigned");
-    let err = s
-        .apply(&ev(
-            2,
-            coordinator(),
-            2,
-            20,
-            EventPayload::CheckedOut { staff: S2 },
-        ))
-        .expect_err("wrong staff");
-    assert!(matches!(
-        err,
-        TransitionError::WrongStaff {
-            to: S2,
-            assignee: Some(S1),
-            ..
-        }
-    ));
+    let s = run(TaskKind::Delivery, &[ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 })])
+        .expect("assigned");
+    let err = s.apply(&ev(2, coordinator(), 2, 20, EventPayload::CheckedOut { staff: S2 })).expect_err("wrong staff");
+    assert!(matches!(err, TransitionError::WrongStaff { to: S2, assignee: Some(S1), .. }));
 }
 
 #[test]
 fn applying_an_event_twice_is_the_same_as_once() {
-    let a = ev(
-        1,
-        coordinator(),
-        1,
-        10,
-        EventPayload::Assigned { staff: S1 },
-    );
+    let a = ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 });
     let f = ev(2, phone(1, S1), 1, 20, failed());
     let once = run(TaskKind::Delivery, &[a.clone(), f.clone()]).expect("valid");
-    let twice = run(TaskKind::Delivery, &[a.clone(), f.clone(), f.clone(), a])
-        .expect("duplicates are accepted");
+    let twice = run(TaskKind::Delivery, &[a.clone(), f.clone(), f.clone(), a]).expect("duplicates are accepted");
     assert_eq!(once, twice);
     assert_eq!(twice.attempts, 1);
 }
@@ -233,30 +129,12 @@ fn applying_an_event_twice_is_the_same_as_once() {
 #[test]
 fn a_delivery_after_a_cancellation_is_kept_and_flagged() {
     let events = [
-        ev(
-            1,
-            coordinator(),
-            1,
-            10,
-            EventPayload::Assigned { staff: S1 },
-        ),
-        ev(
-            2,
-            coordinator(),
-            2,
-            20,
-            EventPayload::Cancelled {
-                reason: "resident collected it".into(),
-            },
-        ),
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+        ev(2, coordinator(), 2, 20, EventPayload::Cancelled { reason: "resident collected it".into() }),
         ev(3, phone(1, S1), 1, 30, delivered()),
     ];
     let s = run(TaskKind::Delivery, &events).expect("conflicts are not errors");
-    assert_eq!(
-        s.status,
-        TaskStatus::Delivered,
-        "the packet was handed over: the fact stands"
-    );
+    assert_eq!(s.status, TaskStatus::Delivered, "the packet was handed over: the fact stands");
     assert_eq!(s.conflicts.len(), 1);
     assert_eq!(s.conflicts[0].event, events[2].id);
     assert_eq!(s.conflicts[0].kind, ConflictKind::AfterCancel);
@@ -265,59 +143,25 @@ fn a_delivery_after_a_cancellation_is_kept_and_flagged() {
 #[test]
 fn a_delivery_after_an_unseen_reassignment_is_kept_and_flagged() {
     let events = [
-        ev(
-            1,
-            coordinator(),
-            1,
-            10,
-            EventPayload::Assigned { staff: S1 },
-        ),
-        ev(
-            2,
-            coordinator(),
-            2,
-            20,
-            EventPayload::Reassigned { staff: S2 },
-        ),
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+        ev(2, coordinator(), 2, 20, EventPayload::Reassigned { staff: S2 }),
         ev(3, phone(1, S1), 1, 30, delivered()),
     ];
     let s = run(TaskKind::Delivery, &events).expect("conflicts are not errors");
     assert_eq!(s.status, TaskStatus::Delivered);
-    assert_eq!(
-        s.conflicts[0].kind,
-        ConflictKind::NotAssignee { assignee: Some(S2) }
-    );
+    assert_eq!(s.conflicts[0].kind, ConflictKind::NotAssignee { assignee: Some(S2) });
 }
 
 #[test]
 fn cancelling_an_already_delivered_task_changes_nothing_but_is_flagged() {
     let events = [
-        ev(
-            1,
-            coordinator(),
-            1,
-            10,
-            EventPayload::Assigned { staff: S1 },
-        ),
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
         ev(2, phone(1, S1), 1, 30, delivered()),
-        ev(
-            3,
-            coordinator(),
-            2,
-            40,
-            EventPayload::Cancelled {
-                reason: "late".into(),
-            },
-        ),
+        ev(3, coordinator(), 2, 40, EventPayload::Cancelled { reason: "late".into() }),
     ];
     let s = run(TaskKind::Delivery, &events).expect("conflicts are not errors");
     assert_eq!(s.status, TaskStatus::Delivered);
-    assert_eq!(
-        s.conflicts[0].kind,
-        ConflictKind::DecisionAfterFact {
-            status: TaskStatus::Delivered
-        }
-    );
+    assert_eq!(s.conflicts[0].kind, ConflictKind::DecisionAfterFact { status: TaskStatus::Delivered });
 }
 
 #[test]
@@ -325,10 +169,7 @@ fn fold_keeps_an_impossible_event_as_a_conflict_instead_of_dropping_it() {
     let bad = ev(1, coordinator(), 1, 10, EventPayload::HandedIn);
     let s = fold(TASK, TaskKind::Delivery, [&bad]);
     assert!(s.applied.contains(&bad.id));
-    assert!(matches!(
-        s.conflicts[0].kind,
-        ConflictKind::Impossible { .. }
-    ));
+    assert!(matches!(s.conflicts[0].kind, ConflictKind::Impossible { .. }));
 }
 
 #[test]
@@ -337,20 +178,8 @@ fn fold_orders_a_lagging_phone_after_what_it_had_seen() {
     let at = Timestamp::next_after(Timestamp(5), Some(Timestamp(20))).millis();
     let events = [
         ev(3, phone(1, S1), 1, at, delivered()),
-        ev(
-            2,
-            coordinator(),
-            2,
-            20,
-            EventPayload::CheckedOut { staff: S1 },
-        ),
-        ev(
-            1,
-            coordinator(),
-            1,
-            10,
-            EventPayload::Assigned { staff: S1 },
-        ),
+        ev(2, coordinator(), 2, 20, EventPayload::CheckedOut { staff: S1 }),
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
     ];
     let s = fold(TASK, TaskKind::Delivery, &events);
     assert_eq!(s.status, TaskStatus::Delivered);
@@ -382,17 +211,10 @@ fn history() -> impl Strategy<Value = (TaskKind, Vec<Envelope>)> {
                     2 => EventPayload::CheckedOut { staff },
                     3 => delivered(),
                     4 => failed(),
-                    5 => EventPayload::Collected {
-                        proof: HandoffProof::default(),
-                        materials: vec![],
-                    },
+                    5 => EventPayload::Collected { proof: HandoffProof::default(), materials: vec![] },
                     6 => EventPayload::HandedIn,
-                    7 => EventPayload::Returned {
-                        note: String::new(),
-                    },
-                    _ => EventPayload::Cancelled {
-                        reason: String::new(),
-                    },
+                    7 => EventPayload::Returned { note: String::new() },
+                    _ => EventPayload::Cancelled { reason: String::new() },
                 };
                 ev(i as u128 + 1, actors[a], seq[a], clock[a], payload)
             })
@@ -410,11 +232,7 @@ fn rearrive(events: &[Envelope], picks: &[usize], dups: &[usize]) -> Vec<Envelop
     let mut out = Vec::new();
     let mut k = 0;
     while chains.values().any(|c| !c.is_empty()) {
-        let live: Vec<Actor> = chains
-            .iter()
-            .filter(|(_, c)| !c.is_empty())
-            .map(|(a, _)| *a)
-            .collect();
+        let live: Vec<Actor> = chains.iter().filter(|(_, c)| !c.is_empty()).map(|(a, _)| *a).collect();
         let pick = live[picks.get(k).copied().unwrap_or(0) % live.len()];
         k += 1;
         if let Some(e) = chains.get_mut(&pick).and_then(|c| c.pop_front()) {

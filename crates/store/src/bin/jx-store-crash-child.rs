@@ -15,21 +15,14 @@ const STAFF: StaffId = StaffId(1);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let dir = args
-        .next()
-        .ok_or("usage: jx-store-crash-child <dir> <seed>")?;
+    let dir = args.next().ok_or("usage: jx-store-crash-child <dir> <seed>")?;
     let seed: u64 = args.next().ok_or("missing seed")?.parse()?;
     let mut rng = SplitMix64::new(seed);
     let mut store = Store::open(&dir)?;
     if store.identity()?.is_none() {
         let device = DeviceId(uuid::Uuid::from_u128(0xC0FFEE));
         store.enrol(
-            &DeviceIdentity {
-                device,
-                staff: STAFF,
-                centre_url: "http://127.0.0.1:1".into(),
-                token: None,
-            },
+            &DeviceIdentity { device, staff: STAFF, centre_url: "http://127.0.0.1:1".into(), token: None },
             DEMO_EVENING,
         )?;
     }
@@ -72,12 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let reason = FailureReason::NobodyHome;
             items.push((
                 task,
-                EventPayload::AttemptFailed {
-                    reason,
-                    note: String::new(),
-                    photos: vec![hash],
-                    retry_at: None,
-                },
+                EventPayload::AttemptFailed { reason, note: String::new(), photos: vec![hash], retry_at: None },
             ));
         }
         let recorded = store.record_batch(items, now)?;

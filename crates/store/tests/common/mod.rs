@@ -30,9 +30,7 @@ pub fn assigned(task: TaskId, staff: StaffId, seq: u64) -> Envelope {
     Envelope {
         id: EventId::v7(T0.millis() as u64 - 3_600_000, [seq as u8; 10]),
         task,
-        actor: Actor::Coordinator {
-            staff: StaffId(900),
-        },
+        actor: Actor::Coordinator { staff: StaffId(900) },
         seq,
         prev: Sha256::ZERO,
         at: Timestamp(T0.millis() - 3_600_000 + seq as i64),
@@ -60,7 +58,6 @@ pub fn assigned_sheets(staff: StaffId, n: usize, skip: usize) -> Vec<(TaskSheet,
 pub fn enrolled_store(dir: &std::path::Path, staff: StaffId, n: usize) -> Store {
     let mut s = Store::open(dir).expect("opens");
     s.enrol(&identity(staff), T0).expect("enrols");
-    s.upsert_tasks(&assigned_sheets(staff, n, 0), T0)
-        .expect("tasks stored");
+    s.upsert_tasks(&assigned_sheets(staff, n, 0), T0).expect("tasks stored");
     s
 }
