@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check of the project on a fresh machine of this kind: formatting, lints, every test of every crate,
-# and the web (wasm) build of the app. Installs what it needs itself, idempotently.
+# the centre's API suite on both storage back ends (SQLite, and a throwaway PostgreSQL cluster), and the web
+# (wasm) build of the app. Installs what it needs itself, idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -13,8 +14,12 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "cargo test (workspace)"
+step "cargo test (workspace; the centre on SQLite)"
 cargo test --workspace
+
+start_throwaway_postgres
+step "the centre's conformance suite again, on PostgreSQL"
+JX_TEST_POSTGRES="$JX_TEST_POSTGRES" cargo test -p jx-centre --test api
 
 step "web build compiles (wasm32, feature web)"
 cargo check --target wasm32-unknown-unknown -p jing-xiaoer --features web

@@ -48,11 +48,62 @@ async fn login(http: &Client, url: &str, login: &str) -> String {
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let mut backends = vec![("SQLite", None)];
+    match std::env::var("JX_TEST_POSTGRES") {
+        Ok(admin) => backends.push(("PostgreSQL", Some(fresh_database(admin).await))),
+        Err(_) => println!("(JX_TEST_POSTGRES is not set: SQLite only; scripts/bench.sh runs both)"),
+    }
+    let mut all = Vec::new();
+    for (label, database) in backends {
+        let (rows, fill) = run(quick, database).await;
+        println!("\n{label} back end; 50,000 tasks loaded in {:.1} s\n", fill.as_secs_f64());
+        print(&rows);
+        println!("\nbatch of 100 vs batch of 1, same run: {:.1}× the events per second", rows[1].rate / rows[2].rate);
+        all.push((label, rows));
+    }
+    if let [(a, ra), (b, rb)] = &all[..] {
+        println!("\n{b} vs {a}, same run (rate ratio):");
+        for (x, y) in ra.iter().zip(rb) {
+            println!("- {}: {:.2}×", x.what, y.rate / x.rate);
+        }
+    }
+}
+
+async fn fresh_database(admin: String) -> String {
+    tokio::task::spawn_blocking(move || {
+        let name = format!("jx_bench_{}", uuid::Uuid::now_v7().simple());
+        let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("cluster answers");
+        c.batch_execute(&format!("CREATE DATABASE {name}")).expect("created");
+        format!("{}/{name}", admin.rsplit_once('/').expect("url").0)
+    })
+    .await
+    .expect("joined")
+}
+
+fn print(rows: &[Row]) {
+    println!("| operation | n | total | per request (median) | per request (p95) | rate |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        println!(
+            "| {} | {} | {:.0} ms | {:.1} ms | {:.1} ms | {:.0} {} |",
+            r.what,
+            r.n,
+            r.total.as_secs_f64() * 1e3,
+            r.median.as_secs_f64() * 1e3,
+            r.p95.as_secs_f64() * 1e3,
+            r.rate,
+            r.unit
+        );
+    }
+}
+
+async fn run(quick: bool, database: Option<String>) -> (Vec<Row>, Duration) {
     let batches_each = if quick { 2 } else { 5 };
     let dir = tempfile::tempdir().expect("tempdir");
     let mut settings = Settings::new(dir.path());
     settings.listen = "127.0.0.1:0".parse().expect("addr");
     settings.demo = true;
+    settings.database = database;
     settings.max_json_bytes = 16 * 1024 * 1024;
 
     // 50,000 tasks: the demo evening plus filler from other evenings and centres' backlogs.
@@ -276,23 +327,8 @@ async fn main() {
         rate: photos as f64 * 0.3072 / total.as_secs_f64(),
     });
 
-    println!("\nSQLite back end; 50,000 tasks loaded in {:.1} s\n", fill.as_secs_f64());
-    println!("| operation | n | total | per request (median) | per request (p95) | rate |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for r in &rows {
-        println!(
-            "| {} | {} | {:.0} ms | {:.1} ms | {:.1} ms | {:.0} {} |",
-            r.what,
-            r.n,
-            r.total.as_secs_f64() * 1e3,
-            r.median.as_secs_f64() * 1e3,
-            r.p95.as_secs_f64() * 1e3,
-            r.rate,
-            r.unit
-        );
-    }
-    println!("\nbatch of 100 vs batch of 1, same run: {:.1}× the events per second", rows[1].rate / rows[2].rate);
     running.stop().await.expect("stops");
+    (rows, fill)
 }
 
 static DEVICE_CHAINS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<DeviceId, (u64, Sha256)>>> =

@@ -7,6 +7,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::sql::{Backend, PgTx, SqliteTx, Tx};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +19,20 @@ const APPLICATION_ID: i64 = 0x4A58_4345;
 
 enum Conn {
     Sqlite(rusqlite::Connection),
-    Postgres(Box<postgres::Client>),
+    Postgres(PgClient),
+}
+
+/// The synchronous PostgreSQL client runs a small runtime of its own and blocks on it, even when dropped; dropped
+/// on an async worker thread that would panic. This wrapper closes it on a plain thread instead.
+struct PgClient(Option<Box<postgres::Client>>, HashMap<String, postgres::Statement>);
+
+impl Drop for PgClient {
+    fn drop(&mut self) {
+        let statements = std::mem::take(&mut self.1);
+        if let Some(client) = self.0.take() {
+            std::thread::spawn(move || drop((statements, client)));
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -77,7 +91,10 @@ impl Db {
             tx.execute("INSERT INTO jx_schema (version) VALUES ($1)", &[&(i as i64 + 1)])?;
             tx.commit()?;
         }
-        Ok(Db { conn: Arc::new(Mutex::new(Conn::Postgres(Box::new(client)))), backend: Backend::Postgres })
+        Ok(Db {
+            conn: Arc::new(Mutex::new(Conn::Postgres(PgClient(Some(Box::new(client)), HashMap::new())))),
+            backend: Backend::Postgres,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -100,12 +117,13 @@ impl Db {
                     tx.commit()?;
                     Ok(out)
                 }
-                Conn::Postgres(c) => {
+                Conn::Postgres(PgClient(Some(c), statements)) => {
                     let mut tx = c.transaction().map_err(ApiError::internal)?;
-                    let out = f(&mut PgTx(&mut tx))?;
+                    let out = f(&mut PgTx { tx: &mut tx, statements })?;
                     tx.commit().map_err(ApiError::internal)?;
                     Ok(out)
                 }
+                Conn::Postgres(PgClient(None, _)) => Err(ApiError::internal("the PostgreSQL connection is closed")),
             }
         })
         .await

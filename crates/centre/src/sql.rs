@@ -216,7 +216,23 @@ impl Tx for SqliteTx<'_> {
     }
 }
 
-pub struct PgTx<'a, 'b>(pub &'a mut postgres::Transaction<'b>);
+/// A PostgreSQL transaction, with the connection's cache of prepared statements: each distinct query is prepared
+/// once per connection, so that a query costs one round trip, not two.
+pub struct PgTx<'a, 'b> {
+    pub tx: &'a mut postgres::Transaction<'b>,
+    pub statements: &'a mut std::collections::HashMap<String, postgres::Statement>,
+}
+
+impl PgTx<'_, '_> {
+    fn statement(&mut self, sql: &str) -> ApiResult<postgres::Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.tx.prepare(sql).map_err(pg_error)?;
+        self.statements.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
 
 fn pg_error(e: postgres::Error) -> ApiError {
     ApiError::internal(e)
@@ -224,18 +240,18 @@ fn pg_error(e: postgres::Error) -> ApiError {
 
 impl Tx for PgTx<'_, '_> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> ApiResult<u64> {
-        let stmt = self.0.prepare(sql).map_err(pg_error)?;
+        let stmt = self.statement(sql)?;
         let bound = pg_params(params, stmt.params())?;
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = bound.iter().map(|b| b.as_ref()).collect();
-        self.0.execute(&stmt, &refs).map_err(pg_error)
+        self.tx.execute(&stmt, &refs).map_err(pg_error)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> ApiResult<Vec<Row>> {
         use postgres::types::Type;
-        let stmt = self.0.prepare(sql).map_err(pg_error)?;
+        let stmt = self.statement(sql)?;
         let bound = pg_params(params, stmt.params())?;
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = bound.iter().map(|b| b.as_ref()).collect();
-        let rows = self.0.query(&stmt, &refs).map_err(pg_error)?;
+        let rows = self.tx.query(&stmt, &refs).map_err(pg_error)?;
         rows.iter()
             .map(|r| {
                 let mut vals = Vec::with_capacity(r.len());

@@ -23,6 +23,27 @@ fn nobody_home() -> EventPayload {
 }
 
 #[tokio::test]
+async fn the_suite_runs_on_the_back_end_it_was_asked_for() {
+    let c = centre().await;
+    let coord = c.coordinator().await;
+    let tasks = c.tasks(&coord, "").await.len();
+    match (std::env::var("JX_TEST_POSTGRES").is_ok(), c.postgres.clone()) {
+        (true, Some(url)) => {
+            // The demo town is really in PostgreSQL, not in a SQLite file beside it.
+            let n = tokio::task::spawn_blocking(move || {
+                let mut pg = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+                pg.query_one("SELECT count(*) FROM tasks", &[]).expect("counts").get::<_, i64>(0)
+            })
+            .await
+            .expect("joined");
+            assert_eq!(n as usize, tasks);
+        }
+        (false, None) => assert!(c.dir_path().join("centre.sqlite").is_file()),
+        other => panic!("asked for one back end, got another: {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn the_openapi_document_lists_exactly_the_routes_the_server_has() {
     let c = centre().await;
     let (status, doc) = c.call(Method::GET, "/openapi.json", None, None).await;

@@ -10,6 +10,8 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
 
 pub struct Centre {
+    /// The PostgreSQL database this centre runs on, if not SQLite.
+    pub postgres: Option<String>,
     pub running: Option<RunningCentre>,
     pub url: String,
     pub http: Client,
@@ -20,18 +22,41 @@ pub async fn centre() -> Centre {
     centre_with(|_| {}).await
 }
 
+/// A centre with the demo town: on SQLite, or on a fresh database of the PostgreSQL cluster named by
+/// `JX_TEST_POSTGRES` (an admin URL; the test command starts a throwaway cluster and sets it).
 pub async fn centre_with(tune: impl FnOnce(&mut Settings)) -> Centre {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut s = Settings::new(dir.path());
     s.listen = "127.0.0.1:0".parse().expect("addr");
     s.demo = true;
+    if let Ok(admin) = std::env::var("JX_TEST_POSTGRES") {
+        s.database = Some(fresh_postgres_database(admin).await);
+    }
     tune(&mut s);
+    let postgres = s.database.clone();
     let running = start(s, false).await.expect("centre starts");
     let url = format!("{}/api/v1", running.url());
-    Centre { running: Some(running), url, http: Client::new(), _dir: dir }
+    Centre { postgres, running: Some(running), url, http: Client::new(), _dir: dir }
+}
+
+async fn fresh_postgres_database(admin: String) -> String {
+    let name = format!("jx_test_{}", uuid::Uuid::now_v7().simple());
+    let created = name.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("the test cluster answers");
+        c.batch_execute(&format!("CREATE DATABASE {created}")).expect("database created");
+        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).expect("url with a database");
+        format!("{base}/{created}")
+    })
+    .await
+    .expect("joined")
 }
 
 impl Centre {
+    pub fn dir_path(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub async fn call(
         &self,
         method: Method,

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every benchmark and prints its tables: the device store, and the centre on SQLite and on a throwaway
+# PostgreSQL cluster. Pass --quick for shorter runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+step "device store"
+cargo bench -p jx-store --bench store -- "$@"
+start_throwaway_postgres
+step "centre (SQLite and PostgreSQL)"
+cargo bench -p jx-centre --bench centre -- "$@"
