@@ -172,7 +172,7 @@ async fn run(quick: bool, database: Option<String>) -> (Vec<Row>, Duration) {
         let enrol: serde_json::Value = http
             .post(format!("{url}/devices"))
             .bearer_auth(&session)
-            .json(&json!({"device": device, "public_key": "cd".repeat(32)}))
+            .json(&json!({"device": device, "public_key": hex::encode(ed25519_dalek::SigningKey::from_bytes(&[s as u8; 32]).verifying_key().to_bytes())}))
             .send()
             .await
             .expect("enrol")

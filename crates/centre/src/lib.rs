@@ -97,6 +97,12 @@ impl RunningCentre {
         Ok(())
     }
 
+    /// Stops the server at once, like a crash: open connections are cut, requests in flight are dropped (a
+    /// database transaction already running still ends as a whole, committed or not). For fault-injection tests.
+    pub fn abort(self) {
+        self.join.abort();
+    }
+
     /// Waits until the server ends (on ctrl-c or SIGTERM when started by [`start`] with `signals`).
     pub async fn wait(self) -> anyhow::Result<()> {
         self.join.await??;

@@ -154,11 +154,11 @@ async fn enrol(
         return Err(ApiError::Forbidden("staff_only", "only a team member's phone can be enrolled".into()));
     }
     let key = req.public_key.trim().to_lowercase();
-    if key.len() != 64 || hex::decode(&key).is_err() {
-        return Err(ApiError::BadRequest(
-            "bad_public_key",
-            "the public key must be 32 bytes as 64 hex characters".into(),
-        ));
+    let bytes: [u8; 32] = hex::decode(&key).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| {
+        ApiError::BadRequest("bad_public_key", "the public key must be 32 bytes as 64 hex characters".into())
+    })?;
+    if ed25519_dalek::VerifyingKey::from_bytes(&bytes).is_err() {
+        return Err(ApiError::BadRequest("bad_public_key", "that is not an Ed25519 public key".into()));
     }
     st.db
         .call(move |tx| {

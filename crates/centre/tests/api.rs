@@ -139,10 +139,26 @@ async fn staff_tokens_cannot_call_coordinator_endpoints_and_phones_see_only_thei
             Method::POST,
             "/devices",
             Some(&coord),
-            Some(json!({"device": uuid::Uuid::now_v7(), "public_key": "ab".repeat(32)})),
+            Some(json!({"device": uuid::Uuid::now_v7(), "public_key": public_key(9)})),
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn enrolment_needs_a_real_public_key_and_a_new_device_id() {
+    let c = centre().await;
+    let session = c.login("s06").await;
+    let device = uuid::Uuid::now_v7();
+    for bad in ["xyz", "ab", &"zz".repeat(32)] {
+        let (status, body) =
+            c.call(Method::POST, "/devices", Some(&session), Some(json!({"device": device, "public_key": bad}))).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_public_key")), "{bad}");
+    }
+    let ok = json!({"device": device, "public_key": public_key(6)});
+    assert_eq!(c.call(Method::POST, "/devices", Some(&session), Some(ok.clone())).await.0, StatusCode::CREATED);
+    let (status, body) = c.call(Method::POST, "/devices", Some(&session), Some(ok)).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("device_exists")));
 }
 
 #[tokio::test]

@@ -113,6 +113,11 @@ impl Store {
         .collect()
     }
 
+    /// This device's whole chain, in order, with each event's place in the outbox.
+    pub fn chain(&self) -> Result<Vec<OutboxEntry>> {
+        self.entries("ORDER BY seq LIMIT ?1", params![i64::MAX])
+    }
+
     /// One of this device's events by id.
     pub fn event(&self, id: EventId) -> Result<Option<OutboxEntry>> {
         Ok(self.entries("WHERE event_id = ?1", params![id.to_string()])?.pop())

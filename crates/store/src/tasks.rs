@@ -99,43 +99,32 @@ impl Store {
     /// Stores many tasks in one transaction (a first sync of an evening).
     pub fn upsert_tasks(&mut self, tasks: &[(TaskSheet, Vec<Envelope>)], now: Timestamp) -> Result<Vec<TaskState>> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut out = Vec::with_capacity(tasks.len());
-        for (sheet, history) in tasks {
-            let t = &sheet.task;
-            let sheet_json = serde_json::to_string(sheet).map_err(StoreError::corrupt)?;
-            tx.execute(
-                "INSERT INTO tasks (task_id, kind, compound, building, unit, room, assignee, status, green, conflicts,
-                                    sheet, state, removed, pulled_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, '', ?7, 0, ?8, '', 0, ?9)
-                 ON CONFLICT (task_id) DO UPDATE SET kind = ?2, compound = ?3, building = ?4, unit = ?5, room = ?6,
-                     green = ?7, sheet = ?8, removed = 0, pulled_at = ?9",
-                params![
-                    t.id.to_string(),
-                    kind_str(t.kind),
-                    t.address.compound.0,
-                    t.address.building,
-                    t.address.unit,
-                    t.address.room,
-                    sheet.green.any(),
-                    sheet_json,
-                    now.millis()
-                ],
-            )?;
-            {
-                let mut ins = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO task_history (event_id, task_id, at, encoded) VALUES (?1, ?2, ?3, ?4)",
-                )?;
-                for e in history.iter().filter(|e| e.task == t.id) {
-                    ins.execute(params![e.id.to_string(), t.id.to_string(), e.at.millis(), e.encode()])?;
-                }
-            }
-            let known = load_task_events(&tx, t.id)?;
-            let folded = state::fold(t.id, t.kind, &known);
-            write_task_state(&tx, &folded)?;
-            out.push(folded);
-        }
+        let out = upsert_in(&tx, tasks, now)?;
         tx.commit()?;
         Ok(out)
+    }
+
+    /// Applies one page of a pull in one transaction: the tasks that are (still) this phone's, the ones that left
+    /// it, and the cursor to continue from. A page applied twice changes nothing.
+    pub fn apply_pull(
+        &mut self,
+        upserts: &[(TaskSheet, Vec<Envelope>)],
+        removals: &[TaskId],
+        cursor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        upsert_in(&tx, upserts, now)?;
+        for t in removals {
+            tx.execute("UPDATE tasks SET removed = 1 WHERE task_id = ?1", [t.to_string()])?;
+        }
+        tx.execute(
+            "INSERT INTO sync_state (key, value) VALUES ('cursor', ?1) ON CONFLICT (key) DO UPDATE SET value = ?1",
+            [cursor],
+        )?;
+        tx.commit()?;
+        self.purge_removed()?;
+        Ok(())
     }
 
     /// The centre says this task is no longer this phone's (reassigned away or cancelled). It leaves at once if
@@ -254,4 +243,44 @@ impl Store {
             last_sync: self.last_sync()?,
         })
     }
+}
+
+/// Stores tasks as the centre sent them, inside the caller's transaction, and folds in this device's own facts.
+fn upsert_in(tx: &Transaction<'_>, tasks: &[(TaskSheet, Vec<Envelope>)], now: Timestamp) -> Result<Vec<TaskState>> {
+    let mut out = Vec::with_capacity(tasks.len());
+    for (sheet, history) in tasks {
+        let t = &sheet.task;
+        let sheet_json = serde_json::to_string(sheet).map_err(StoreError::corrupt)?;
+        tx.execute(
+            "INSERT INTO tasks (task_id, kind, compound, building, unit, room, assignee, status, green, conflicts,
+                                    sheet, state, removed, pulled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, '', ?7, 0, ?8, '', 0, ?9)
+                 ON CONFLICT (task_id) DO UPDATE SET kind = ?2, compound = ?3, building = ?4, unit = ?5, room = ?6,
+                     green = ?7, sheet = ?8, removed = 0, pulled_at = ?9",
+            params![
+                t.id.to_string(),
+                kind_str(t.kind),
+                t.address.compound.0,
+                t.address.building,
+                t.address.unit,
+                t.address.room,
+                sheet.green.any(),
+                sheet_json,
+                now.millis()
+            ],
+        )?;
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT OR IGNORE INTO task_history (event_id, task_id, at, encoded) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for e in history.iter().filter(|e| e.task == t.id) {
+                ins.execute(params![e.id.to_string(), t.id.to_string(), e.at.millis(), e.encode()])?;
+            }
+        }
+        let known = load_task_events(tx, t.id)?;
+        let folded = state::fold(t.id, t.kind, &known);
+        write_task_state(tx, &folded)?;
+        out.push(folded);
+    }
+    Ok(out)
 }

@@ -103,7 +103,7 @@ impl Centre {
                 Method::POST,
                 "/devices",
                 Some(&session),
-                Some(serde_json::json!({"device": device, "public_key": "ab".repeat(32)})),
+                Some(serde_json::json!({"device": device, "public_key": public_key(n as u8)})),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -180,6 +180,11 @@ impl Phone {
         self.prev = e.chain_hash();
         e
     }
+}
+
+/// A real Ed25519 public key (hex), as a phone would register it.
+pub fn public_key(seed: u8) -> String {
+    hex::encode(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]).verifying_key().to_bytes())
 }
 
 pub fn far_future() -> i64 {
