@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 step "device store"
 cargo bench -p jx-store --bench store -- "$@"
+step "sync engine"
+cargo bench -p jx-sync --bench sync
 start_throwaway_postgres
 step "centre (SQLite and PostgreSQL)"
 cargo bench -p jx-centre --bench centre -- "$@"
