@@ -229,7 +229,7 @@ async fn run(quick: bool, database: Option<String>) -> (Vec<Row>, Duration) {
                     let events: Vec<Envelope> = (0..batch)
                         .map(|k| {
                             seq_prev.0 += 1;
-                            let e = Envelope {
+                            let mut e = Envelope {
                                 id: EventId(uuid::Uuid::now_v7()),
                                 task: mine[(sent + k) % mine.len()],
                                 actor: Actor::Device { device, staff },
@@ -244,6 +244,7 @@ async fn run(quick: bool, database: Option<String>) -> (Vec<Row>, Duration) {
                                 },
                                 signature: None,
                             };
+                            jx_core::sign::DeviceKey::from_secret([staff.0 as u8; 32]).sign(&mut e);
                             seq_prev.1 = e.chain_hash();
                             e
                         })

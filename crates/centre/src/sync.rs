@@ -34,14 +34,18 @@ pub fn push(tx: &mut dyn Tx, caller: DeviceCaller, events: Vec<Envelope>) -> Api
     // Touch the device's row first: on PostgreSQL this locks it, so two pushes of one device never interleave.
     tx.execute("UPDATE devices SET last_seq = last_seq WHERE device_id = $1", params![caller.device.to_string()])?;
     let row = tx.query_one(
-        "SELECT last_seq, last_hash FROM devices WHERE device_id = $1",
+        "SELECT last_seq, last_hash, public_key FROM devices WHERE device_id = $1",
         params![caller.device.to_string()],
     )?;
     let mut last_seq = row.int(0)?;
     let mut last_hash = Sha256::from_hex(&row.text(1)?).map_err(ApiError::internal)?;
+    let public: [u8; 32] = hex::decode(row.text(2)?)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| ApiError::internal("enrolled key"))?;
     let mut results = Vec::with_capacity(events.len());
     for e in events {
-        let outcome = ingest_one(tx, caller, &e, &mut last_seq, &mut last_hash, received)?;
+        let outcome = ingest_one(tx, caller, &public, &e, &mut last_seq, &mut last_hash, received)?;
         results.push(PushResult { event: e.id, outcome });
     }
     tx.execute(
@@ -51,9 +55,11 @@ pub fn push(tx: &mut dyn Tx, caller: DeviceCaller, events: Vec<Envelope>) -> Api
     Ok(results)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn ingest_one(
     tx: &mut dyn Tx,
     caller: DeviceCaller,
+    public: &[u8; 32],
     e: &Envelope,
     last_seq: &mut i64,
     last_hash: &mut Sha256,
@@ -72,6 +78,14 @@ fn ingest_one(
             "wrong_actor",
             format!("the event says it was recorded by {}, not by this device", e.actor),
         ));
+    }
+    // A forged or altered event is refused before it can touch the chain.
+    match jx_core::sign::verify(e, public) {
+        Ok(()) => {}
+        Err(jx_core::sign::SignatureError::Missing) => {
+            return Ok(rejected("unsigned", "the event carries no device signature"));
+        }
+        Err(err) => return Ok(rejected("bad_signature", err.to_string())),
     }
     let expected = *last_seq as u64 + 1;
     if e.seq != expected {

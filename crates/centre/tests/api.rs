@@ -348,20 +348,11 @@ async fn push_is_idempotent_checks_the_chain_and_keeps_conflicting_facts() {
     assert_eq!(c.event_count().await, count, "a replayed batch has no side effects");
 
     // The chain is checked: a gap, a broken link, someone else's actor.
-    let mut skipped = Phone {
-        seq: phone.seq + 1,
-        ..Phone { device: phone.device, staff: phone.staff, token: phone.token.clone(), seq: 0, prev: phone.prev }
-    };
+    let mut skipped = Phone { seq: phone.seq + 1, ..phone.clone() };
     let gap = skipped.record(tasks[1], nobody_home(), far_future() + 3);
     let (_, body) = c.push(&phone, &[gap]).await;
     assert_eq!(body["results"][0]["outcome"]["rejected"]["code"], "sequence_gap");
-    let mut forged = Phone {
-        device: phone.device,
-        staff: phone.staff,
-        token: phone.token.clone(),
-        seq: phone.seq,
-        prev: Sha256::of(b"x"),
-    };
+    let mut forged = Phone { prev: Sha256::of(b"x"), ..phone.clone() };
     let broken = forged.record(tasks[1], nobody_home(), far_future() + 4);
     let (_, body) = c.push(&phone, &[broken]).await;
     assert_eq!(body["results"][0]["outcome"]["rejected"]["code"], "chain_broken");
@@ -457,4 +448,43 @@ async fn blobs_are_checked_stored_once_and_complete_a_handoffs_proof() {
     let huge = [&[0xFF, 0xD8, 0xFF][..], &vec![0u8; 300 * 1024]].concat();
     let res = put(Sha256::of(&huge).to_hex(), "image/jpeg", huge).await.expect("sent");
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn tampered_forged_and_unsigned_events_are_refused_and_the_rest_of_the_batch_goes_through() {
+    let c = centre().await;
+    let coord = c.coordinator().await;
+    let mut phone = c.phone(7).await;
+    let tasks: Vec<TaskId> = c.tasks(&coord, "?status=created").await.iter().take(2).map(|t| t.id).collect();
+    for t in &tasks {
+        c.decide(&coord, *t, Decision::Assign { staff: StaffId(7) }).await;
+    }
+    let first = phone.record(tasks[0], nobody_home(), far_future());
+    let mut draft = Phone { ..phone.clone() };
+    let second = draft.record(tasks[1], nobody_home(), far_future() + 1);
+    // The same second event, altered after signing: a failed attempt turned into a delivery.
+    let mut tampered = second.clone();
+    tampered.payload = EventPayload::Delivered { proof: HandoffProof::default() };
+    // Signed by a key that is not this device's.
+    let mut forged = second.clone();
+    jx_core::sign::DeviceKey::from_secret([99; 32]).sign(&mut forged);
+    let mut unsigned = second.clone();
+    unsigned.signature = None;
+    let (_, body) = c.push(&phone, &[first, tampered, forged, unsigned, second.clone()]).await;
+    let codes: Vec<String> = body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| match &r["outcome"] {
+            serde_json::Value::String(s) => s.clone(),
+            o => o["rejected"]["code"].as_str().unwrap_or("?").to_string(),
+        })
+        .collect();
+    assert_eq!(codes, ["accepted", "bad_signature", "bad_signature", "unsigned", "accepted"]);
+    let (_, detail) = c.call(Method::GET, &format!("/tasks/{}", tasks[1]), Some(&coord), None).await;
+    assert_eq!(detail["state"]["status"], "attempt_failed", "the altered delivery was not believed");
+    phone = draft;
+    let next = phone.record(tasks[1], nobody_home(), far_future() + 2);
+    let (_, body) = c.push(&phone, &[next]).await;
+    assert_eq!(body["results"][0]["outcome"], "accepted", "the chain carries on from the genuine event");
 }

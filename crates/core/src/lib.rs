@@ -15,6 +15,7 @@ pub mod geo;
 pub mod ids;
 pub mod model;
 pub mod rng;
+pub mod sign;
 pub mod state;
 pub mod time;
 pub mod wire;

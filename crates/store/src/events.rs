@@ -75,10 +75,11 @@ impl Store {
     /// Records several facts in one transaction: all of them, or (on the first refusal) none.
     pub fn record_batch(&mut self, items: Vec<(TaskId, EventPayload)>, now: Timestamp) -> Result<Vec<Envelope>> {
         let identity = self.identity()?.ok_or(StoreError::NotEnrolled)?;
+        let key = self.device_key()?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = Vec::with_capacity(items.len());
         for (task, payload) in items {
-            out.push(append(&tx, &identity, task, payload, now)?);
+            out.push(append(&tx, &identity, &key, task, payload, now)?);
         }
         tx.commit()?;
         Ok(out)
@@ -194,6 +195,7 @@ impl Store {
 fn append(
     tx: &Transaction<'_>,
     identity: &DeviceIdentity,
+    key: &jx_core::sign::DeviceKey,
     task: TaskId,
     payload: EventPayload,
     now: Timestamp,
@@ -223,7 +225,7 @@ fn append(
         None => (1, Sha256::ZERO, None),
     };
     let seen = known.iter().map(|e| e.at).chain(own_at).max();
-    let envelope = Envelope {
+    let mut envelope = Envelope {
         id: EventId(uuid::Uuid::now_v7()),
         task,
         actor: Actor::Device { device: identity.device, staff: identity.staff },
@@ -233,6 +235,7 @@ fn append(
         payload,
         signature: None,
     };
+    key.sign(&mut envelope);
     let next = current.apply(&envelope)?;
     let blobs = envelope.payload.blobs();
     for b in &blobs {

@@ -122,6 +122,29 @@ impl Store {
             .transpose()
     }
 
+    /// This phone's signing key, made (from the operating system's randomness) on first use.
+    pub fn device_key(&mut self) -> Result<jx_core::sign::DeviceKey> {
+        let tx = self.conn.transaction()?;
+        let existing: Option<Vec<u8>> =
+            tx.query_row("SELECT secret FROM device_key WHERE id = 1", [], |r| r.get(0)).optional()?;
+        let secret: [u8; 32] = match existing {
+            Some(bytes) => bytes.try_into().map_err(|_| StoreError::corrupt("device key length"))?,
+            None => {
+                let mut secret = [0u8; 32];
+                getrandom::fill(&mut secret).map_err(|e| StoreError::corrupt(format!("no randomness: {e}")))?;
+                tx.execute("INSERT INTO device_key (id, secret) VALUES (1, ?1)", [secret.to_vec()])?;
+                secret
+            }
+        };
+        tx.commit()?;
+        Ok(jx_core::sign::DeviceKey::from_secret(secret))
+    }
+
+    /// The public half of this phone's key, as enrolment sends it (64 hex characters).
+    pub fn public_key_hex(&mut self) -> Result<String> {
+        Ok(self.device_key()?.public_hex())
+    }
+
     /// The pull cursor the centre gave last time, if any.
     pub fn cursor(&self) -> Result<Option<String>> {
         self.setting("cursor")

@@ -40,7 +40,7 @@ fn a_new_store_is_migrated_in_wal_mode_and_sound() {
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("pragma");
     assert_eq!(mode, "wal");
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("pragma");
-    assert_eq!(version, 1);
+    assert_eq!(version, 2, "every migration applied");
     // Reopening an up-to-date store migrates nothing and keeps its data.
     let mut s = Store::open(dir.path()).expect("reopens");
     s.set_cursor("c1").expect("writes");
@@ -77,7 +77,7 @@ fn a_store_from_a_newer_app_is_refused_and_left_untouched() {
     }
     let before = std::fs::read(&path).expect("reads");
     let err = Store::open(dir.path()).err().expect("refused");
-    assert!(matches!(err, StoreError::NewerSchema { found: 99, supported: 1, .. }), "{err}");
+    assert!(matches!(err, StoreError::NewerSchema { found: 99, supported: 2, .. }), "{err}");
     assert!(err.to_string().contains("update the app"));
     assert_eq!(std::fs::read(&path).expect("reads"), before);
 }
@@ -103,6 +103,21 @@ fn recording_appends_to_the_chain_and_updates_the_task_in_one_go() {
     assert_eq!(detail.history[2].outbox, Some(OutboxStatus::Pending));
     assert_eq!(detail.history[0].outbox, None, "the coordinator's event is not in this phone's outbox");
     assert_eq!(s.blobs_to_upload().expect("reads").len(), 1);
+}
+
+#[test]
+fn every_recorded_event_is_signed_with_the_phones_own_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = enrolled_store(dir.path(), STAFF, 2);
+    let key = s.device_key().expect("key");
+    assert_eq!(s.device_key().expect("same key").public(), key.public(), "made once, then kept");
+    let e = s.record(town().tasks[0].id, nobody_home(), T0).expect("recorded");
+    assert_eq!(jx_core::sign::verify(&e, &key.public()), Ok(()));
+    let stored = s.event(e.id).expect("reads").expect("present").envelope;
+    assert_eq!(jx_core::sign::verify(&stored, &key.public()), Ok(()));
+    let other = tempfile::tempdir().expect("tempdir");
+    let mut s2 = Store::open(other.path()).expect("opens");
+    assert_ne!(s2.public_key_hex().expect("key"), key.public_hex(), "each phone has its own key");
 }
 
 #[test]

@@ -90,7 +90,8 @@ async fn phone(api: &str, coord: &str, staff: u32, tasks: usize, dir: &std::path
     .await;
     let session = login["token"].as_str().expect("token").to_string();
     let device = DeviceId(uuid::Uuid::now_v7());
-    let key = hex::encode(ed25519_dalek::SigningKey::from_bytes(&[staff as u8; 32]).verifying_key().to_bytes());
+    let mut store = Store::open(dir.join(format!("phone-{staff}"))).expect("opens");
+    let key = store.public_key_hex().expect("device key");
     let v = call(
         reqwest::Method::POST,
         format!("{api}/devices"),
@@ -99,7 +100,6 @@ async fn phone(api: &str, coord: &str, staff: u32, tasks: usize, dir: &std::path
     )
     .await;
     let token = v["device_token"].as_str().expect("token").to_string();
-    let mut store = Store::open(dir.join(format!("phone-{staff}"))).expect("opens");
     store
         .enrol(
             &DeviceIdentity { device, staff: StaffId(staff), centre_url: api.into(), token: Some(token.clone()) },

@@ -113,6 +113,7 @@ impl Centre {
             token: body["device_token"].as_str().expect("token").into(),
             seq: 0,
             prev: Sha256::ZERO,
+            key: jx_core::sign::DeviceKey::from_secret([n as u8; 32]),
         }
     }
 
@@ -156,18 +157,20 @@ impl Centre {
 }
 
 /// A phone's chain, built the way the store builds it.
+#[derive(Clone)]
 pub struct Phone {
     pub device: DeviceId,
     pub staff: StaffId,
     pub token: String,
     pub seq: u64,
     pub prev: Sha256,
+    pub key: jx_core::sign::DeviceKey,
 }
 
 impl Phone {
     pub fn record(&mut self, task: TaskId, payload: EventPayload, at: i64) -> Envelope {
         self.seq += 1;
-        let e = Envelope {
+        let mut e = Envelope {
             id: EventId(uuid::Uuid::now_v7()),
             task,
             actor: Actor::Device { device: self.device, staff: self.staff },
@@ -177,6 +180,7 @@ impl Phone {
             payload,
             signature: None,
         };
+        self.key.sign(&mut e);
         self.prev = e.chain_hash();
         e
     }
@@ -184,7 +188,7 @@ impl Phone {
 
 /// A real Ed25519 public key (hex), as a phone would register it.
 pub fn public_key(seed: u8) -> String {
-    hex::encode(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]).verifying_key().to_bytes())
+    jx_core::sign::DeviceKey::from_secret([seed; 32]).public_hex()
 }
 
 pub fn far_future() -> i64 {

@@ -263,7 +263,10 @@ pub struct Phone {
 pub async fn enrol(api: &str, parent: &Path, staff: u32) -> Phone {
     let session = login(api, &format!("s{staff:02}")).await;
     let device = DeviceId(uuid::Uuid::now_v7());
-    let key = hex::encode(ed25519_dalek::SigningKey::from_bytes(&[staff as u8; 32]).verifying_key().to_bytes());
+    let dir = parent.join(format!("phone-{staff}"));
+    let mut store = Store::open(&dir).expect("store opens");
+    // The phone's own key: the centre will check every event against it.
+    let key = store.public_key_hex().expect("device key");
     let v = call(
         reqwest::Method::POST,
         format!("{api}/devices"),
@@ -272,8 +275,6 @@ pub async fn enrol(api: &str, parent: &Path, staff: u32) -> Phone {
     )
     .await;
     let token = v["device_token"].as_str().expect("token").to_string();
-    let dir = parent.join(format!("phone-{staff}"));
-    let mut store = Store::open(&dir).expect("store opens");
     store
         .enrol(
             &DeviceIdentity { device, staff: StaffId(staff), centre_url: api.into(), token: Some(token.clone()) },
