@@ -18,6 +18,7 @@ pub mod rng;
 pub mod sign;
 pub mod state;
 pub mod time;
+pub mod token;
 pub mod wire;
 
 pub use event::{Actor, Envelope, EventKind, EventPayload};
