@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+step "resident code hash"
+cargo bench -p jx-core --bench code
 step "device store"
 cargo bench -p jx-store --bench store -- "$@"
 step "sync engine"
