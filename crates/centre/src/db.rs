@@ -11,8 +11,17 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-const SQLITE_MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
-const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
+/// The schema, written once in SQLite's terms. PostgreSQL gets the same tables with its own names for the types
+/// (see [`postgres_ddl`]), so the two can never drift apart.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// A migration in PostgreSQL's types: 64-bit integers, `BYTEA`, `BIGSERIAL` for the change feed's ids.
+fn postgres_ddl(sqlite: &str) -> String {
+    sqlite
+        .replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+        .replace("INTEGER", "BIGINT")
+        .replace("BLOB", "BYTEA")
+}
 
 /// `PRAGMA application_id` of a centre database: "JXCE".
 const APPLICATION_ID: i64 = 0x4A58_4345;
@@ -65,10 +74,10 @@ impl Db {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
         )?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version > SQLITE_MIGRATIONS.len() as i64 {
+        if version > MIGRATIONS.len() as i64 {
             anyhow::bail!("{} was written by a newer centre (schema {version})", path.display());
         }
-        for (i, sql) in SQLITE_MIGRATIONS.iter().enumerate().skip(version as usize) {
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn.transaction()?;
             tx.execute_batch(sql)?;
             tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {};", i + 1))?;
@@ -81,12 +90,12 @@ impl Db {
         let mut client = postgres::Client::connect(url, postgres::NoTls)?;
         client.batch_execute("CREATE TABLE IF NOT EXISTS jx_schema (version BIGINT NOT NULL)")?;
         let version: i64 = client.query_opt("SELECT version FROM jx_schema", &[])?.map(|r| r.get(0)).unwrap_or(0);
-        if version > POSTGRES_MIGRATIONS.len() as i64 {
+        if version > MIGRATIONS.len() as i64 {
             anyhow::bail!("the database was written by a newer centre (schema {version})");
         }
-        for (i, sql) in POSTGRES_MIGRATIONS.iter().enumerate().skip(version as usize) {
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let mut tx = client.transaction()?;
-            tx.batch_execute(sql)?;
+            tx.batch_execute(&postgres_ddl(sql))?;
             tx.execute("DELETE FROM jx_schema", &[])?;
             tx.execute("INSERT INTO jx_schema (version) VALUES ($1)", &[&(i as i64 + 1)])?;
             tx.commit()?;
@@ -136,4 +145,17 @@ pub fn now() -> jx_core::Timestamp {
     let ms =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     jx_core::Timestamp(ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_postgres_schema_is_the_sqlite_one_in_postgres_types() {
+        let ddl = postgres_ddl(MIGRATIONS[0]);
+        assert!(ddl.contains("change_id BIGSERIAL PRIMARY KEY"));
+        assert!(ddl.contains("encoded     BYTEA NOT NULL"));
+        assert!(!ddl.contains("INTEGER") && !ddl.contains("BLOB") && !ddl.contains("AUTOINCREMENT"));
+    }
 }

@@ -18,6 +18,10 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The misbehaving link of the randomised runs.
+const FLAKY: Faults =
+    Faults { down: false, cut_request: 0.3, cut_response: 0.3, delay: 0.2, max_delay: Duration::from_millis(80) };
+
 fn photo(rng: &mut SplitMix64, size: usize) -> Vec<u8> {
     let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0];
     b.extend((0..size).map(|_| rng.next_u64() as u8));
@@ -212,13 +216,7 @@ async fn randomised_faults_kills_and_restarts_lose_nothing_and_duplicate_nothing
         for e in &engines {
             let _ = e.sync_now().await;
         }
-        proxy.set(Faults {
-            down: false,
-            cut_request: 0.15,
-            cut_response: 0.15,
-            delay: 0.2,
-            max_delay: Duration::from_millis(80),
-        });
+        proxy.set(FLAKY);
         for step in 0..12 {
             if step == 4 {
                 // A coordinator moves one of the first phone's tasks to the second while phone 1 may still be working on it.
@@ -259,13 +257,7 @@ async fn randomised_faults_kills_and_restarts_lose_nothing_and_duplicate_nothing
                 }
             }
             if link_down {
-                proxy.set(Faults {
-                    down: false,
-                    cut_request: 0.15,
-                    cut_response: 0.15,
-                    delay: 0.2,
-                    max_delay: Duration::from_millis(80),
-                });
+                proxy.set(FLAKY);
             }
             if rng.chance(0.2) {
                 let addr = centre.crash_and_restart().await;
