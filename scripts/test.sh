@@ -15,7 +15,11 @@ step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo test (workspace; the centre on SQLite)"
-cargo test --workspace
+cargo test --workspace -- --skip killed_at_random_moments --skip randomised_faults
+
+step "crash and fault-injection suites (they print what they did)"
+cargo test -p jx-store --test kill -- --nocapture
+cargo test -p jx-sync --test faults randomised_faults -- --nocapture
 
 start_throwaway_postgres
 step "the centre's conformance suite again, on PostgreSQL"
