@@ -488,3 +488,30 @@ async fn tampered_forged_and_unsigned_events_are_refused_and_the_rest_of_the_bat
     let (_, body) = c.push(&phone, &[next]).await;
     assert_eq!(body["results"][0]["outcome"], "accepted", "the chain carries on from the genuine event");
 }
+
+#[tokio::test]
+async fn stopping_the_centre_lets_a_request_in_flight_finish() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut c = centre().await;
+    let token = c.coordinator().await;
+    let photo = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[3u8; 200_000]].concat();
+    let hash = Sha256::of(&photo);
+    let running = c.running.take().expect("running");
+    let mut conn = tokio::net::TcpStream::connect(running.addr).await.expect("connects");
+    let head = format!(
+        "PUT /api/v1/blobs/{hash} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: image/jpeg\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        photo.len()
+    );
+    conn.write_all(head.as_bytes()).await.expect("headers");
+    conn.write_all(&photo[..100_000]).await.expect("first half");
+    // The upload is half-way when the centre is told to stop.
+    let stopping = tokio::spawn(running.stop());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!stopping.is_finished(), "the centre waits for the request in flight");
+    conn.write_all(&photo[100_000..]).await.expect("second half");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).await.expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    stopping.await.expect("joined").expect("stopped cleanly");
+}
