@@ -4,9 +4,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::log;
 use crate::log::json;
 use crate::params;
+use crate::proof;
 use crate::sql::{Tx, Value};
-use jx_core::event::{Envelope, EventPayload};
-use jx_core::model::{ProofRequirement, Task};
+use jx_core::event::{Envelope, EventKind};
+use jx_core::model::Task;
+use jx_core::proof::Gap;
 use jx_core::state::{TaskState, TaskStatus};
 use jx_core::wire::{CompoundProgress, Exceptions, TaskSummary};
 use jx_core::{CompoundId, StaffId, TaskId};
@@ -92,33 +94,6 @@ pub fn progress(tx: &mut dyn Tx) -> ApiResult<Vec<CompoundProgress>> {
         .collect()
 }
 
-/// What a settled handoff lacks of its task's proof policy (the evidence the device says it captured; whether the
-/// photo bytes have arrived is counted separately as missing blobs).
-pub fn proof_gaps(task: &Task, handoff: &Envelope) -> Vec<ProofRequirement> {
-    let (proof, materials) = match &handoff.payload {
-        EventPayload::Delivered { proof } => (proof, None),
-        EventPayload::Collected { proof, materials } => (proof, Some(materials)),
-        _ => return vec![],
-    };
-    task.proof
-        .requires
-        .iter()
-        .copied()
-        .filter(|r| match r {
-            ProofRequirement::PacketScan => proof.packet.is_none(),
-            ProofRequirement::ResidentConfirmation => proof.confirmation.is_none(),
-            ProofRequirement::HandoffPhoto => proof.photos.is_empty(),
-            ProofRequirement::MaterialPhotos => {
-                materials.is_none_or(|m| m.is_empty() || m.iter().any(|x| x.present && x.photo.is_none()))
-            }
-            ProofRequirement::AuthorisationSignature => {
-                !matches!(proof.confirmation, Some(jx_core::event::Confirmation::Signature { .. }))
-            }
-            ProofRequirement::Location => proof.position.is_none(),
-        })
-        .collect()
-}
-
 pub fn exceptions(tx: &mut dyn Tx) -> ApiResult<Exceptions> {
     let order = "ORDER BY t.compound, t.building";
     let failed_attempts = query(tx, &format!("WHERE t.status = 'attempt_failed' {order}"), params![])?;
@@ -130,10 +105,14 @@ pub fn exceptions(tx: &mut dyn Tx) -> ApiResult<Exceptions> {
             true
         } else {
             let Some((task, _)) = log::load_task(tx, s.id)? else { continue };
-            log::accepted_events(tx, s.id)?
-                .iter()
-                .filter(|e| matches!(e.payload, EventPayload::Delivered { .. } | EventPayload::Collected { .. }))
-                .any(|e| !proof_gaps(&task, e).is_empty())
+            let mut any = false;
+            for e in log::accepted_events(tx, s.id)? {
+                if !proof::gaps(tx, &task, &e)?.is_empty() {
+                    any = true;
+                    break;
+                }
+            }
+            any
         };
         if gaps {
             missing_proof.push(s);
@@ -148,7 +127,9 @@ pub struct TaskDetail {
     pub task: Task,
     pub state: TaskState,
     pub history: Vec<Envelope>,
-    pub proof_gaps: Vec<ProofRequirement>,
+    /// What the last handoff lacks of the task's proof policy, re-checked at the centre (a wrong code, another
+    /// task's label, a retired key show here even though the phone let them through).
+    pub proof_gaps: Vec<Gap>,
 }
 
 pub fn detail(tx: &mut dyn Tx, id: TaskId, staff: Option<StaffId>) -> ApiResult<TaskDetail> {
@@ -159,9 +140,11 @@ pub fn detail(tx: &mut dyn Tx, id: TaskId, staff: Option<StaffId>) -> ApiResult<
     }
     let events = log::accepted_events(tx, id)?;
     let history: Vec<Envelope> = jx_core::state::canonical_order(&events).into_iter().cloned().collect();
-    let proof_gaps = history.iter().rev().find_map(|e| {
-        matches!(e.payload, EventPayload::Delivered { .. } | EventPayload::Collected { .. })
-            .then(|| proof_gaps(&task, e))
-    });
-    Ok(TaskDetail { task, state, history, proof_gaps: proof_gaps.unwrap_or_default() })
+    let last_handoff =
+        history.iter().rev().find(|e| e.payload.kind().is_device_fact() && e.kind() != EventKind::AttemptFailed);
+    let proof_gaps = match last_handoff {
+        Some(e) => proof::gaps(tx, &task, e)?,
+        None => vec![],
+    };
+    Ok(TaskDetail { task, state, history, proof_gaps })
 }

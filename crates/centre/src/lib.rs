@@ -17,7 +17,9 @@ pub mod db;
 pub mod error;
 pub mod import;
 pub mod log;
+pub mod proof;
 pub mod routes;
+pub mod scan;
 pub mod sql;
 pub mod sync;
 pub mod town;
@@ -50,6 +52,8 @@ pub struct Settings {
     pub max_json_bytes: usize,
     pub max_import_bytes: usize,
     pub max_blob_bytes: usize,
+    /// The cost of the residents' code hashes sent to phones; tests lower it, nothing else should.
+    pub code_cost: proof::CodeCost,
 }
 
 impl Settings {
@@ -64,6 +68,7 @@ impl Settings {
             max_json_bytes: 4 * 1024 * 1024,
             max_import_bytes: 8 * 1024 * 1024,
             max_blob_bytes: 10 * 1024 * 1024,
+            code_cost: proof::CodeCost::default(),
         }
     }
 }
@@ -129,6 +134,11 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
         .await
         .map_err(|e| anyhow::anyhow!("seeding the demo town: {e}"))?;
     }
+    db.call(|tx| proof::ensure_key(tx, db::now())).await.map_err(|e| anyhow::anyhow!("the signing key: {e}"))?;
+    // Codes left unhashed by an import or a seed that was interrupted get their hashes now.
+    proof::hash_pending_codes(&db, settings.code_cost)
+        .await
+        .map_err(|e| anyhow::anyhow!("hashing residents' codes: {e}"))?;
     Ok(AppState { db, blobs: Arc::new(blobs), settings: Arc::new(settings) })
 }
 

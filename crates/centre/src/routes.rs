@@ -5,7 +5,8 @@ use crate::auth::{Caller, Coordinator, DeviceCaller, StaffSession, new_token, st
 use crate::board::{self, TaskFilter};
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
-use crate::{AppState, blobs, import, log, sync};
+use crate::proof::{PrintLang, Selection};
+use crate::{AppState, blobs, import, log, proof, sync};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -32,6 +33,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/tasks/import"),
     ("get", "/api/v1/tasks"),
     ("get", "/api/v1/tasks/{task}"),
+    ("get", "/api/v1/tasks/{task}/qr"),
+    ("get", "/api/v1/tasks/{task}/label"),
+    ("get", "/api/v1/tasks/{task}/slip"),
+    ("get", "/api/v1/print/labels"),
+    ("get", "/api/v1/print/slips"),
+    ("get", "/api/v1/keyring"),
+    ("post", "/api/v1/keyring/rotate"),
     ("post", "/api/v1/tasks/{task}/decisions"),
     ("get", "/api/v1/progress"),
     ("get", "/api/v1/exceptions"),
@@ -68,6 +76,13 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks", get(list_tasks))
         .route("/tasks/{task}", get(task_detail))
         .route("/tasks/{task}/decisions", post(decide))
+        .route("/tasks/{task}/qr", get(task_qr))
+        .route("/tasks/{task}/label", get(task_label))
+        .route("/tasks/{task}/slip", get(task_slip))
+        .route("/print/labels", get(print_labels))
+        .route("/print/slips", get(print_slips))
+        .route("/keyring", get(get_keyring))
+        .route("/keyring/rotate", post(rotate_key))
         .route("/progress", get(progress))
         .route("/exceptions", get(exceptions))
         .route("/sync/pull", get(pull))
@@ -262,6 +277,9 @@ async fn import_tasks(
     let rows =
         rows.map_err(|e| ApiError::ImportRejected(ImportReport { imported: 0, errors: vec![e], tasks: vec![] }))?;
     let report = st.db.call(move |conn| import::import(conn, rows, q.mode)).await?;
+    // The new deliveries' codes get their slow hashes before the coordinator is told the import is done, so the
+    // phones' first pull carries them.
+    proof::hash_pending_codes(&st.db, st.settings.code_cost).await?;
     tracing::info!(by = c.staff.0, imported = report.imported, bad_rows = report.errors.len(), "tasks imported");
     Ok(Json(report))
 }
@@ -426,4 +444,162 @@ async fn get_blob(State(st): State<AppState>, _c: Coordinator, Path(hash): Path<
         .ok_or_else(|| ApiError::NotFound(format!("blob {hash} is not here")))?;
     let ctype = blobs::sniff(&bytes).unwrap_or("application/octet-stream");
     Ok(([(header::CONTENT_TYPE, ctype)], bytes).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct QrQuery {
+    /// `packet` (the default) or `resident`.
+    kind: Option<String>,
+    /// `svg` (the default), `png` or `text`.
+    format: Option<String>,
+}
+
+/// One of a task's codes, freshly signed, as SVG, PNG or the token text.
+async fn task_qr(
+    State(st): State<AppState>,
+    _c: Coordinator,
+    Path(task): Path<String>,
+    q: Result<Query<QrQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = q?;
+    let id = parse_task(&task)?;
+    let kind = match q.kind.as_deref().unwrap_or("packet") {
+        "packet" => jx_core::token::TokenKind::PacketLabel,
+        "resident" => jx_core::token::TokenKind::ResidentConfirmation,
+        other => return Err(ApiError::BadRequest("bad_kind", format!("“{other}” is not packet or resident"))),
+    };
+    let format = q.format.unwrap_or_else(|| "svg".into());
+    if !matches!(format.as_str(), "svg" | "png" | "text") {
+        return Err(ApiError::BadRequest("bad_format", format!("“{format}” is not svg, png or text")));
+    }
+    let token = st.db.call(move |conn| proof::token(conn, id, kind)).await?;
+    let render_err = |e: jx_proof::render::RenderError| ApiError::internal(e);
+    Ok(match format.as_str() {
+        "png" => ([(header::CONTENT_TYPE, "image/png")], jx_proof::render::png(&token, 8).map_err(render_err)?)
+            .into_response(),
+        "text" => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], token).into_response(),
+        _ => ([(header::CONTENT_TYPE, "image/svg+xml")], jx_proof::render::svg(&token, "100%").map_err(render_err)?)
+            .into_response(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct PrintQuery {
+    staff: Option<u32>,
+    /// The evening the sheet is for, printed in its title (`2026-11-29`).
+    evening: Option<String>,
+    lang: Option<String>,
+}
+
+fn html(page: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+}
+
+async fn print_sheet(st: AppState, sel: Selection, q: PrintQuery, slips: bool) -> ApiResult<Response> {
+    let lang = PrintLang::parse(q.lang.as_deref());
+    let evening = q.evening.unwrap_or_default();
+    if evening.chars().count() > 40 {
+        return Err(ApiError::BadRequest("bad_evening", "the evening is a date like 2026-11-29".into()));
+    }
+    let page = st
+        .db
+        .call(move |conn| {
+            let who = match sel {
+                Selection::Staff(s) => conn
+                    .query_opt("SELECT name FROM staff WHERE id = $1", crate::params![s.0])?
+                    .ok_or_else(|| ApiError::NotFound(format!("no staff member {s}")))?
+                    .text(0)?,
+                Selection::One(t) => t.short(),
+            };
+            let title = match (lang, slips) {
+                (PrintLang::ZhCn, false) => format!("{who} {evening} 文件袋标签"),
+                (PrintLang::ZhCn, true) => format!("{who} {evening} 居民确认码"),
+                (PrintLang::En, false) => format!("Packet labels: {who} {evening}"),
+                (PrintLang::En, true) => format!("Residents' confirmation codes: {who} {evening}"),
+            };
+            if slips { proof::slip_sheet(conn, sel, title, lang) } else { proof::label_sheet(conn, sel, title, lang) }
+        })
+        .await?;
+    Ok(html(page))
+}
+
+fn staff_selection(q: &PrintQuery) -> ApiResult<Selection> {
+    q.staff
+        .map(|s| Selection::Staff(StaffId(s)))
+        .ok_or_else(|| ApiError::BadRequest("missing_staff", "say whose sheet: ?staff=ID".into()))
+}
+
+/// A printable A4 sheet of a staff member's packet labels for the evening.
+async fn print_labels(
+    State(st): State<AppState>,
+    _c: Coordinator,
+    q: Result<Query<PrintQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = q?;
+    let sel = staff_selection(&q)?;
+    print_sheet(st, sel, q, false).await
+}
+
+/// Printable confirmation slips for the residents of a staff member's deliveries.
+async fn print_slips(
+    State(st): State<AppState>,
+    _c: Coordinator,
+    q: Result<Query<PrintQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = q?;
+    let sel = staff_selection(&q)?;
+    print_sheet(st, sel, q, true).await
+}
+
+/// One task's packet label (a pickup's packet is labelled when it is handed over), on an A4 sheet.
+async fn task_label(
+    State(st): State<AppState>,
+    _c: Coordinator,
+    Path(task): Path<String>,
+    q: Result<Query<PrintQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = q?;
+    let id = parse_task(&task)?;
+    print_sheet(st, Selection::One(id), q, false).await
+}
+
+/// One resident's confirmation slip.
+async fn task_slip(
+    State(st): State<AppState>,
+    _c: Coordinator,
+    Path(task): Path<String>,
+    q: Result<Query<PrintQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = q?;
+    let id = parse_task(&task)?;
+    print_sheet(st, Selection::One(id), q, true).await
+}
+
+/// The centre's public keys, for phones (also sent with every pull).
+async fn get_keyring(State(st): State<AppState>, _c: Caller) -> ApiResult<Json<jx_core::token::Keyring>> {
+    st.db.call(|conn| proof::keyring(conn).map(Json)).await
+}
+
+#[derive(Debug, Deserialize)]
+struct RotateRequest {
+    /// Until when (Unix ms) codes signed with the keys in force keep verifying.
+    retire_after: i64,
+}
+
+/// Starts signing codes with a new key; the old ones verify until `retire_after`.
+async fn rotate_key(
+    State(st): State<AppState>,
+    c: Coordinator,
+    ApiJson(req): ApiJson<RotateRequest>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let at = now();
+    if req.retire_after < at.0 {
+        return Err(ApiError::BadRequest(
+            "retire_in_past",
+            "retire_after is in the past: codes already printed would fail at once".into(),
+        ));
+    }
+    let id = st.db.call(move |conn| proof::rotate(conn, at, jx_core::Timestamp(req.retire_after))).await?;
+    tracing::info!(by = c.staff.0, key = id, "signing key rotated");
+    Ok(Json(serde_json::json!({ "key_id": id })))
 }

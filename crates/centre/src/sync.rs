@@ -177,5 +177,5 @@ pub fn pull(tx: &mut dyn Tx, caller: DeviceCaller, since: i64, limit: usize) -> 
             changes.push(TaskChange::Remove { task: id });
         }
     }
-    Ok(PullResponse { changes, cursor: cursor.to_string(), more })
+    Ok(PullResponse { changes, cursor: cursor.to_string(), more, keyring: crate::proof::keyring(tx)? })
 }

@@ -141,6 +141,7 @@ pub fn insert_resident(
 }
 
 pub fn insert_task(tx: &mut dyn Tx, t: &Task, created: Timestamp) -> ApiResult<()> {
+    crate::proof::add_code(tx, t)?;
     let state = TaskState::new(t.id, t.kind);
     tx.execute(
         "INSERT INTO tasks (task_id, kind, case_number, compound, building, resident, body, status, assignee, state,
@@ -176,6 +177,7 @@ pub fn sheet(tx: &mut dyn Tx, task: &Task) -> ApiResult<TaskSheet> {
         green: json(&r.text(2)?)?,
         service_item_name: item.name,
         materials: item.materials,
+        resident_code: crate::proof::resident_code(tx, task.id)?.and_then(|(_, hash)| hash),
     })
 }
 

@@ -311,6 +311,7 @@ impl DemoTown {
             green: resident.green,
             service_item_name: item.name.clone(),
             materials: item.materials.clone(),
+            resident_code: None,
         })
     }
 

@@ -66,6 +66,8 @@ pub enum Confirmation {
     ResidentCode { code: String },
     /// A handwritten signature on the screen, stored as a blob.
     Signature { image: Sha256 },
+    /// A handwritten signature as the pen's strokes, inside the event (so the device's signature covers it).
+    Handwritten { strokes: crate::strokes::Strokes },
 }
 
 /// The evidence captured at a door.

@@ -50,6 +50,16 @@ macro_rules! uuid_id {
     };
 }
 
+impl TaskId {
+    /// The short code printed on a packet label and shown in the app: the last six hex digits of the id (its random
+    /// part; the leading digits of a v7 id are the creation time and repeat across a batch), as `ABC-DEF`.
+    pub fn short(&self) -> String {
+        let hex = self.0.simple().to_string().to_ascii_uppercase();
+        let tail = &hex[hex.len() - 6..];
+        format!("{}-{}", &tail[..3], &tail[3..])
+    }
+}
+
 number_id!(
     /// A residential compound (小区).
     CompoundId,
@@ -94,6 +104,14 @@ mod tests {
         let b = EventId::v7(2_000, [0; 10]);
         assert!(a < b);
         assert_eq!(a.0.get_version_num(), 7);
+    }
+
+    #[test]
+    fn short_task_codes_come_from_the_random_tail() {
+        let a = TaskId::v7(1_700_000_000_000, [0, 0, 0, 0, 0, 0, 0, 0xab, 0xcd, 0xef]);
+        assert_eq!(a.short(), "ABC-DEF");
+        let b = TaskId::v7(1_700_000_000_000, [0, 0, 0, 0, 0, 0, 0, 0xab, 0xcd, 0xee]);
+        assert_ne!(a.short(), b.short());
     }
 
     #[test]

@@ -225,6 +225,9 @@ pub struct TaskSheet {
     pub green: GreenChannel,
     pub service_item_name: String,
     pub materials: Vec<Material>,
+    /// The salted slow hash of the resident's 6-digit fallback code, for checking it offline (never the code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resident_code: Option<crate::code::CodeHash>,
 }
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ pub enum TokenError {
 }
 
 /// One of the centre's public keys as phones hold it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CentreKey {
     pub id: u16,
     pub public: [u8; 32],
@@ -91,7 +91,7 @@ pub struct CentreKey {
 }
 
 /// The centre's keys a phone verifies with (several at once, for rotation).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Keyring(pub Vec<CentreKey>);
 
 /// The centre's private signing key for codes.
@@ -109,6 +109,11 @@ impl std::fmt::Debug for TokenSigner {
 impl TokenSigner {
     pub fn from_secret(id: u16, secret: [u8; 32]) -> TokenSigner {
         TokenSigner { id, key: ed25519_dalek::SigningKey::from_bytes(&secret) }
+    }
+
+    /// The secret half, for the centre to keep in its database. Never sent anywhere.
+    pub fn secret(&self) -> [u8; 32] {
+        self.key.to_bytes()
     }
 
     pub fn public(&self) -> CentreKey {

@@ -63,6 +63,9 @@ pub struct PullResponse {
     pub cursor: String,
     /// More changes are waiting: pull again at once.
     pub more: bool,
+    /// The centre's public keys for checking QR codes offline (all of them, retired ones with their end dates).
+    #[serde(default)]
+    pub keyring: crate::token::Keyring,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -19,6 +19,8 @@ pub enum StoreError {
     UnknownTask(TaskId),
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    #[error("the handoff is not proven: {}", .0.iter().map(|g| g.to_string()).collect::<Vec<_>>().join("; "))]
+    ProofIncomplete(Vec<jx_core::proof::Gap>),
     #[error("the event refers to photo {0}, which is not stored on this phone")]
     MissingBlob(Sha256),
     #[error("photo {hash} on disk does not match its name (damaged storage)")]

@@ -85,6 +85,12 @@ impl Store {
         Ok(out)
     }
 
+    /// What `payload` would lack of its task's proof policy if recorded now: the app asks before it offers to
+    /// complete a handoff, and [`Store::record`] refuses one with any gap ([`StoreError::ProofIncomplete`]).
+    pub fn proof_gaps(&self, task: TaskId, payload: &EventPayload, now: Timestamp) -> Result<Vec<jx_core::proof::Gap>> {
+        proof_gaps(&self.conn, task, payload, now)
+    }
+
     /// Events not yet acknowledged by the centre (pending and sent), in chain order, at most `limit`.
     pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
         self.entries("WHERE outbox IN ('pending', 'sent') ORDER BY seq LIMIT ?1", params![limit as i64])
@@ -225,13 +231,14 @@ fn append(
         None => (1, Sha256::ZERO, None),
     };
     let seen = known.iter().map(|e| e.at).chain(own_at).max();
+    let at = Timestamp::next_after(now, seen);
     let mut envelope = Envelope {
         id: EventId(uuid::Uuid::now_v7()),
         task,
         actor: Actor::Device { device: identity.device, staff: identity.staff },
         seq,
         prev,
-        at: Timestamp::next_after(now, seen),
+        at,
         payload,
         signature: None,
     };
@@ -243,6 +250,13 @@ fn append(
             tx.query_row("SELECT count(*) > 0 FROM blobs WHERE sha256 = ?1", [b.to_hex()], |r| r.get(0))?;
         if !have {
             return Err(StoreError::MissingBlob(*b));
+        }
+    }
+    // A handoff that lacks what its task's policy needs is not recorded as complete.
+    if envelope.payload.kind().is_device_fact() {
+        let gaps = proof_gaps(tx, task, &envelope.payload, at)?;
+        if !gaps.is_empty() {
+            return Err(StoreError::ProofIncomplete(gaps));
         }
     }
     let encoded = envelope.encode();
@@ -268,4 +282,23 @@ fn append(
     }
     write_task_state(tx, &next)?;
     Ok(envelope)
+}
+
+/// What a handoff lacks of its task's proof policy, checked with the centre's keys and the resident's code hash this
+/// phone holds.
+pub(crate) fn proof_gaps(
+    conn: &rusqlite::Connection,
+    task: TaskId,
+    payload: &EventPayload,
+    at: Timestamp,
+) -> Result<Vec<jx_core::proof::Gap>> {
+    use jx_core::proof::{CodeOnFile, ProofContext, check};
+    let sheet: String = conn
+        .query_row("SELECT sheet FROM tasks WHERE task_id = ?1", [task.to_string()], |r| r.get(0))
+        .optional()?
+        .ok_or(StoreError::UnknownTask(task))?;
+    let sheet: jx_core::TaskSheet = serde_json::from_str(&sheet).map_err(StoreError::corrupt)?;
+    let keyring = crate::keyring(conn)?;
+    let code = sheet.resident_code.as_ref().map_or(CodeOnFile::None, CodeOnFile::Hash);
+    Ok(check(&sheet.task, payload, at, &ProofContext { keyring: &keyring, code }))
 }

@@ -19,6 +19,7 @@ pub use error::{Result, StoreError};
 pub use events::{OutboxCounts, OutboxEntry, OutboxStatus};
 pub use tasks::{BuildingStop, HistoryEntry, StatusBar, TaskDetail, TaskRow};
 
+use jx_core::token::{CentreKey, Keyring};
 use jx_core::{DeviceId, StaffId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
@@ -54,6 +55,19 @@ pub struct Store {
 }
 
 /// The wall clock, for callers that have no better time (the app). Tests pass their own times.
+pub(crate) fn keyring(conn: &rusqlite::Connection) -> Result<Keyring> {
+    let mut stmt = conn.prepare("SELECT key_id, public, retired_after FROM centre_keys ORDER BY key_id")?;
+    let rows =
+        stmt.query_map([], |r| Ok((r.get::<_, u16>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Option<i64>>(2)?)))?;
+    let mut keys = Vec::new();
+    for row in rows {
+        let (id, public, retired) = row?;
+        let public: [u8; 32] = public.try_into().map_err(|_| StoreError::corrupt("centre key length"))?;
+        keys.push(CentreKey { id, public, retired_after: retired.map(Timestamp) });
+    }
+    Ok(Keyring(keys))
+}
+
 pub fn now() -> Timestamp {
     let ms =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
@@ -143,6 +157,25 @@ impl Store {
     /// The public half of this phone's key, as enrolment sends it (64 hex characters).
     pub fn public_key_hex(&mut self) -> Result<String> {
         Ok(self.device_key()?.public_hex())
+    }
+
+    /// The centre's public keys this phone checks QR codes with.
+    pub fn keyring(&self) -> Result<Keyring> {
+        keyring(&self.conn)
+    }
+
+    /// Replaces the centre's keys with the set the centre just sent.
+    pub fn set_keyring(&mut self, ring: &Keyring) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM centre_keys", [])?;
+        for k in &ring.0 {
+            tx.execute(
+                "INSERT INTO centre_keys (key_id, public, retired_after) VALUES (?1, ?2, ?3)",
+                rusqlite::params![k.id, k.public.to_vec(), k.retired_after.map(|t| t.0)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The pull cursor the centre gave last time, if any.

@@ -10,15 +10,8 @@ use jx_store::{DB_FILE, OutboxStatus, Store, StoreError};
 
 const STAFF: StaffId = StaffId(4);
 
-fn delivered(photo: Option<jx_core::bytes::Sha256>) -> EventPayload {
-    EventPayload::Delivered {
-        proof: HandoffProof {
-            confirmation: Some(Confirmation::ResidentCode { code: "123456".into() }),
-            photos: photo.into_iter().collect(),
-            rating: Some(5),
-            ..Default::default()
-        },
-    }
+fn delivered(task: jx_core::TaskId, photo: jx_core::bytes::Sha256) -> EventPayload {
+    EventPayload::Delivered { proof: full_delivery_proof(task, photo) }
 }
 
 fn nobody_home() -> EventPayload {
@@ -40,7 +33,7 @@ fn a_new_store_is_migrated_in_wal_mode_and_sound() {
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("pragma");
     assert_eq!(mode, "wal");
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("pragma");
-    assert_eq!(version, 2, "every migration applied");
+    assert_eq!(version, 3, "every migration applied");
     // Reopening an up-to-date store migrates nothing and keeps its data.
     let mut s = Store::open(dir.path()).expect("reopens");
     s.set_cursor("c1").expect("writes");
@@ -77,7 +70,7 @@ fn a_store_from_a_newer_app_is_refused_and_left_untouched() {
     }
     let before = std::fs::read(&path).expect("reads");
     let err = Store::open(dir.path()).err().expect("refused");
-    assert!(matches!(err, StoreError::NewerSchema { found: 99, supported: 2, .. }), "{err}");
+    assert!(matches!(err, StoreError::NewerSchema { found: 99, supported: 3, .. }), "{err}");
     assert!(err.to_string().contains("update the app"));
     assert_eq!(std::fs::read(&path).expect("reads"), before);
 }
@@ -89,7 +82,7 @@ fn recording_appends_to_the_chain_and_updates_the_task_in_one_go() {
     let task = town().tasks[0].id;
     let photo = s.put_blob(b"\xFF\xD8\xFFfake jpeg", T0).expect("photo stored");
     let first = s.record(task, nobody_home(), T0).expect("recorded");
-    let second = s.record(task, delivered(Some(photo)), T0).expect("recorded");
+    let second = s.record(task, delivered(task, photo), T0).expect("recorded");
     assert_eq!((first.seq, second.seq), (1, 2));
     assert_eq!(second.prev, first.chain_hash());
     assert!(second.at > first.at, "the recorder's clock never goes back");
@@ -128,13 +121,15 @@ fn an_impossible_event_is_refused_and_nothing_is_written() {
     let sheet = town().sheet(pickup).expect("sheet");
     s.upsert_task(&sheet, &[assigned(pickup.id, STAFF, 9)], T0).expect("stored");
     let task = pickup.id;
-    let err = s.record(task, delivered(None), T0).expect_err("a pickup cannot be delivered");
+    let err = s
+        .record(task, EventPayload::Delivered { proof: HandoffProof::default() }, T0)
+        .expect_err("a pickup cannot be delivered");
     assert!(matches!(err, StoreError::Transition(TransitionError::WrongKind { .. })), "{err}");
     assert_eq!(s.outbox_counts().expect("counts").waiting(), 0);
 
     let missing = jx_core::bytes::Sha256::of(b"never stored");
     let delivery = town().tasks[0].id;
-    let err = s.record(delivery, delivered(Some(missing)), T0).expect_err("photo missing");
+    let err = s.record(delivery, delivered(delivery, missing), T0).expect_err("photo missing");
     assert!(matches!(err, StoreError::MissingBlob(h) if h == missing));
     assert_eq!(s.outbox_counts().expect("counts").waiting(), 0);
     assert_eq!(s.task(delivery).expect("reads").expect("present").state.status, TaskStatus::Assigned);
@@ -208,7 +203,7 @@ fn the_status_bar_counts_progress_and_whats_waiting() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut s = enrolled_store(dir.path(), STAFF, 5);
     let photo = s.put_blob(b"\x89PNG\r\n\x1a\nsignature", T0).expect("stored");
-    s.record(town().tasks[0].id, delivered(Some(photo)), T0).expect("recorded");
+    s.record(town().tasks[0].id, delivered(town().tasks[0].id, photo), T0).expect("recorded");
     s.record(town().tasks[1].id, nobody_home(), T0).expect("recorded");
     let bar = s.status_bar(STAFF).expect("reads");
     assert_eq!((bar.total, bar.done, bar.outbox.pending, bar.blobs_waiting), (5, 1, 2, 1));
@@ -281,4 +276,126 @@ fn open_cleans_half_written_blobs_and_adopts_whole_ones() {
     let s = Store::open(dir.path()).expect("reopens");
     assert!(!tmp.exists(), "temporary file removed");
     assert_eq!(s.blob(&hash).expect("reads").map(|b| b.size), Some(whole.len() as u64), "adopted");
+}
+
+fn assert_nothing_written(s: &Store, task: jx_core::TaskId, before: u64) {
+    assert_eq!(s.outbox_counts().expect("counts").waiting(), before);
+    assert_eq!(s.task(task).expect("reads").expect("present").state.status, TaskStatus::Assigned);
+}
+
+#[test]
+fn a_handoff_without_its_proof_is_not_recorded_and_says_what_is_missing() {
+    use jx_core::model::ProofRequirement::*;
+    use jx_core::proof::Gap;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = enrolled_store(dir.path(), STAFF, 2);
+    let task = town().tasks[0].id;
+    let empty = EventPayload::Delivered { proof: HandoffProof::default() };
+    let gaps = s.proof_gaps(task, &empty, T0).expect("checks");
+    let missing: Vec<_> = gaps.iter().map(Gap::requirement).collect();
+    assert_eq!(missing, vec![PacketScan, ResidentConfirmation, HandoffPhoto, Location]);
+    let err = s.record(task, empty, T0).expect_err("not proven");
+    assert!(matches!(&err, StoreError::ProofIncomplete(g) if *g == gaps), "{err}");
+    assert!(err.to_string().contains("not proven"), "{err}");
+    assert_nothing_written(&s, task, 0);
+
+    // Photo and position are there but the label scanned is another task's packet.
+    let photo = s.put_blob(b"\xFF\xD8\xFFdoor", T0).expect("stored");
+    let other = town().tasks[1].id;
+    let mut proof = full_delivery_proof(task, photo);
+    proof.packet = full_delivery_proof(other, photo).packet;
+    let err = s.record(task, EventPayload::Delivered { proof }, T0).expect_err("wrong packet");
+    let StoreError::ProofIncomplete(g) = &err else { panic!("{err}") };
+    assert!(matches!(&g[..], [Gap::PacketInvalid { error }] if error.contains("not for this task")), "{g:?}");
+    assert_nothing_written(&s, task, 0);
+    s.record(task, delivered(task, photo), T0).expect("proven");
+}
+
+#[test]
+fn codes_signed_by_a_key_the_phone_does_not_hold_do_not_prove_anything() {
+    use jx_core::proof::Gap;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = enrolled_store(dir.path(), STAFF, 1);
+    let task = town().tasks[0].id;
+    let photo = s.put_blob(b"\xFF\xD8\xFFdoor", T0).expect("stored");
+    let forger = jx_core::token::TokenSigner::from_secret(1, [6; 32]);
+    let mut proof = full_delivery_proof(task, photo);
+    proof.packet = Some(forger.issue(jx_core::token::TokenKind::PacketLabel, task, T0));
+    let err = s.record(task, EventPayload::Delivered { proof }, T0).expect_err("forged");
+    let StoreError::ProofIncomplete(g) = &err else { panic!("{err}") };
+    assert!(matches!(&g[..], [Gap::PacketInvalid { error }] if error.contains("forged")), "{g:?}");
+
+    s.set_keyring(&jx_core::token::Keyring::default()).expect("keys cleared");
+    let err = s.record(task, delivered(task, photo), T0).expect_err("no keys");
+    let StoreError::ProofIncomplete(g) = &err else { panic!("{err}") };
+    assert_eq!(g.len(), 2, "{g:?}");
+    assert!(g.iter().all(|x| x.to_string().contains("sync to get the centre's keys")), "{g:?}");
+    assert_nothing_written(&s, task, 0);
+}
+
+#[test]
+fn the_six_digit_code_is_checked_against_the_hash_the_phone_holds() {
+    use jx_core::proof::Gap;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = enrolled_store(dir.path(), STAFF, 0);
+    let task = &town().tasks[0];
+    let mut sheet = town().sheet(task).expect("sheet");
+    sheet.resident_code = Some(jx_core::code::hash_code("730215", [3; 16], 64, 1).expect("hash"));
+    s.upsert_task(&sheet, &[assigned(task.id, STAFF, 1)], T0).expect("stored");
+    let photo = s.put_blob(b"\xFF\xD8\xFFdoor", T0).expect("stored");
+    let with_code = |code: &str| {
+        let mut proof = full_delivery_proof(task.id, photo);
+        proof.confirmation = Some(Confirmation::ResidentCode { code: code.into() });
+        EventPayload::Delivered { proof }
+    };
+    let err = s.record(task.id, with_code("730216"), T0).expect_err("wrong code");
+    assert!(matches!(&err, StoreError::ProofIncomplete(g) if g[..] == [Gap::CodeWrong]), "{err}");
+    assert_nothing_written(&s, task.id, 0);
+    let e = s.record(task.id, with_code("730215"), T0).expect("right code");
+    assert!(matches!(&e.payload, EventPayload::Delivered { proof } if proof.confirmation.is_some()));
+}
+
+#[test]
+fn a_pickup_is_proven_by_a_signature_drawn_on_the_phone_and_a_photo_per_document() {
+    use jx_core::event::MaterialCheck;
+    use jx_core::strokes::{Point, Strokes};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = enrolled_store(dir.path(), STAFF, 0);
+    let pickup = town().tasks.iter().find(|t| t.kind == jx_core::TaskKind::Pickup).expect("the demo has pickups");
+    let sheet = town().sheet(pickup).expect("sheet");
+    s.upsert_task(&sheet, &[assigned(pickup.id, STAFF, 1)], T0).expect("stored");
+    let mut materials = Vec::new();
+    for m in &sheet.materials {
+        let photo = s.put_blob(format!("\u{FF}{}", m.name).as_bytes(), T0).expect("stored");
+        materials.push(MaterialCheck { name: m.name.clone(), present: true, photo: Some(photo) });
+    }
+    let strokes = Strokes {
+        width: 320,
+        height: 160,
+        strokes: vec![(0..60).map(|i| Point { x: 20 + i * 4, y: 80 + (i % 7), t_ms: u32::from(i) * 16 }).collect()],
+    };
+    let position = Some(jx_core::event::Fix { at: jx_core::geo::LatLng { lat: 31.19, lng: 121.43 }, accuracy_m: 9.0 });
+    let proof = HandoffProof {
+        confirmation: Some(Confirmation::Handwritten { strokes: strokes.clone() }),
+        position,
+        ..Default::default()
+    };
+    let mut unphotographed = materials.clone();
+    unphotographed[0].photo = None;
+    let payload = EventPayload::Collected { proof: proof.clone(), materials: unphotographed };
+    let err = s.record(pickup.id, payload, T0).expect_err("a document without its photo");
+    assert!(err.to_string().contains(&sheet.materials[0].name), "{err}");
+
+    let e = s.record(pickup.id, EventPayload::Collected { proof, materials }, T0).expect("proven");
+    // The strokes are inside the signed event: altering them breaks the device's signature.
+    let mut forged = e.clone();
+    if let EventPayload::Collected { proof, .. } = &mut forged.payload {
+        proof.confirmation = Some(Confirmation::Handwritten {
+            strokes: Strokes { strokes: vec![strokes.strokes[0][..30].to_vec()], ..strokes },
+        });
+    }
+    let key = s.device_key().expect("key").public();
+    assert!(jx_core::sign::verify(&e, &key).is_ok());
+    assert!(jx_core::sign::verify(&forged, &key).is_err());
+    assert_eq!(s.task(pickup.id).expect("reads").expect("present").state.status, TaskStatus::Collected);
 }

@@ -5,7 +5,8 @@
 //! Run: `cargo bench -p jx-sync --bench sync`
 
 use jx_centre::{Settings, start, town};
-use jx_core::event::{EventPayload, FailureReason, HandoffProof};
+use jx_core::event::{Confirmation, EventPayload, FailureReason, Fix, HandoffProof};
+use jx_core::geo::LatLng;
 use jx_core::rng::SplitMix64;
 use jx_core::{DeviceId, StaffId, TaskId};
 use jx_store::{DeviceIdentity, Store};
@@ -161,22 +162,50 @@ async fn main() {
         cfg.push_batch = batch;
         let engine = SyncEngine::new(Arc::clone(&store), cfg).expect("engine");
         engine.sync_now().await.expect("gets the evening");
+        let tasks: Vec<TaskId> = store
+            .lock()
+            .expect("lock")
+            .tonight(StaffId(staff))
+            .expect("route")
+            .into_iter()
+            .flat_map(|b| b.tasks)
+            .map(|t| t.id)
+            .collect();
+        let mut labels = std::collections::HashMap::new();
+        for t in &tasks {
+            labels.insert(
+                *t,
+                (token_text(&api, &coord, *t, "packet").await, token_text(&api, &coord, *t, "resident").await),
+            );
+        }
         {
             let mut s = store.lock().expect("lock");
-            let tasks: Vec<TaskId> =
-                s.tonight(StaffId(staff)).expect("route").into_iter().flat_map(|b| b.tasks).map(|t| t.id).collect();
             let mut rng = SplitMix64::new(42);
+            let mut last_photo = None;
             for i in 0..500 {
                 let photos = if i % 5 < 2 {
                     let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0];
                     b.extend((0..300 * 1024).map(|_| rng.next_u64() as u8));
-                    vec![s.put_blob(&b, jx_store::now()).expect("photo")]
+                    let h = s.put_blob(&b, jx_store::now()).expect("photo");
+                    last_photo = Some(h);
+                    vec![h]
                 } else {
                     vec![]
                 };
                 let task = tasks[i % tasks.len()];
                 let payload = if i >= 460 {
-                    EventPayload::Delivered { proof: HandoffProof { photos, ..Default::default() } }
+                    // A delivery is recorded only with its whole proof: both codes, a photo (the last one taken
+                    // if none was taken for it), the position.
+                    let (packet, resident) = labels[&task].clone();
+                    EventPayload::Delivered {
+                        proof: HandoffProof {
+                            packet: Some(packet),
+                            confirmation: Some(Confirmation::ResidentQr { token: resident }),
+                            photos: if photos.is_empty() { last_photo.into_iter().collect() } else { photos },
+                            position: Some(Fix { at: LatLng { lat: 31.19, lng: 121.43 }, accuracy_m: 10.0 }),
+                            rating: None,
+                        },
+                    }
                 } else {
                     EventPayload::AttemptFailed {
                         reason: FailureReason::NobodyHome,
@@ -219,4 +248,16 @@ async fn main() {
     println!("\nfirst sync: page of 1 takes {t1:.1}× the time and {b1:.2}× the bytes of the default page");
     println!("catch-up: batch of 1 takes {t2:.1}× the time and {b2:.2}× the bytes of the default batch");
     centre.stop().await.expect("stops");
+}
+
+/// One of a task's codes as text, as the coordinator's print would carry it.
+async fn token_text(api: &str, coord: &str, task: TaskId, kind: &str) -> String {
+    let res = reqwest::Client::new()
+        .get(format!("{api}/tasks/{task}/qr?kind={kind}&format=text"))
+        .bearer_auth(coord)
+        .send()
+        .await
+        .expect("reaches the centre");
+    assert!(res.status().is_success(), "{}", res.status());
+    res.text().await.expect("token")
 }

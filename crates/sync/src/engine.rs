@@ -301,6 +301,11 @@ impl SyncEngine {
             report.tasks_removed += removals.len() as u64;
             let cursor = page.cursor.clone();
             let at = now();
+            // The centre's keys come with every page; an empty set (an older centre) never wipes the phone's.
+            if !page.keyring.0.is_empty() {
+                let ring = page.keyring.clone();
+                self.with_store(move |s| if s.keyring()? != ring { s.set_keyring(&ring) } else { Ok(()) }).await?;
+            }
             self.with_store(move |s| s.apply_pull(&upserts, &removals, &cursor, at)).await?;
             if !page.more {
                 // Tasks taken away while their facts were in flight can leave now that the centre has them.

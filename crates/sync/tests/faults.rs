@@ -7,13 +7,13 @@ mod common;
 
 use common::*;
 use jx_core::bytes::Sha256;
-use jx_core::event::{EventPayload, FailureReason, HandoffProof};
+use jx_core::event::{EventPayload, FailureReason};
 use jx_core::rng::SplitMix64;
 use jx_core::{EventId, TaskId};
 use jx_store::{OutboxStatus, Store};
 use jx_sync::{SyncConfig, SyncEngine, SyncError, SyncState};
 use reqwest::Method;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,7 +37,12 @@ fn quick_config(url: String, token: String) -> SyncConfig {
 }
 
 /// Records a fact about a random task on the phone's route, with a photo.
-fn record(store: &Arc<Mutex<Store>>, rng: &mut SplitMix64, staff: jx_core::StaffId) -> (EventId, Sha256) {
+fn record(
+    store: &Arc<Mutex<Store>>,
+    rng: &mut SplitMix64,
+    staff: jx_core::StaffId,
+    tokens: &HashMap<TaskId, (String, String)>,
+) -> (EventId, Sha256) {
     let mut s = store.lock().expect("lock");
     let tasks: Vec<TaskId> =
         s.tonight(staff).expect("route").into_iter().flat_map(|stop| stop.tasks).map(|t| t.id).collect();
@@ -46,7 +51,7 @@ fn record(store: &Arc<Mutex<Store>>, rng: &mut SplitMix64, staff: jx_core::Staff
     let hash = s.put_blob(&bytes, jx_store::now()).expect("photo stored");
     let task = tasks[rng.below(tasks.len() as u64) as usize];
     let payload = if rng.chance(0.15) {
-        EventPayload::Delivered { proof: HandoffProof { photos: vec![hash], ..Default::default() } }
+        EventPayload::Delivered { proof: full_proof(&tokens[&task], hash) }
     } else {
         EventPayload::AttemptFailed {
             reason: FailureReason::NobodyHome,
@@ -122,7 +127,8 @@ async fn a_phone_offline_for_a_week_catches_up_in_one_round() {
     let api = centre.api();
     let coord = login(&api, "c1").await;
     // Staff member 1 carries the demo's last-week history; the tests use the others.
-    assign(&api, &coord, 3, 30).await;
+    let tasks = assign(&api, &coord, 3, 30).await;
+    let tokens = tokens(&api, &coord, &tasks).await;
     let root = tempfile::tempdir().expect("tempdir");
     let phone = enrol(&api, root.path(), 3).await;
     let proxy = Proxy::start(centre.addr(), 1).await;
@@ -137,7 +143,7 @@ async fn a_phone_offline_for_a_week_catches_up_in_one_round() {
     proxy.set(Faults { down: true, ..Faults::NONE });
     let mut rng = SplitMix64::new(7);
     for _ in 0..300 {
-        record(&store, &mut rng, phone.staff);
+        record(&store, &mut rng, phone.staff, &tokens);
     }
     let err = engine.sync_now().await.expect_err("no link");
     assert!(matches!(err, SyncError::Offline(_)), "{err}");
@@ -203,8 +209,11 @@ async fn randomised_faults_kills_and_restarts_lose_nothing_and_duplicate_nothing
         let proxy = Proxy::start(centre.addr(), run).await;
         let mut phones = Vec::new();
         let mut task_lists = Vec::new();
+        let mut all_tokens = HashMap::new();
         for staff in 2..=4u32 {
-            task_lists.push(assign(&api, &coord, staff, 8).await);
+            let tasks = assign(&api, &coord, staff, 8).await;
+            all_tokens.extend(tokens(&api, &coord, &tasks).await);
+            task_lists.push(tasks);
             let phone = enrol(&api, root.path(), staff).await;
             let store = Arc::new(Mutex::new(Store::open(&phone.dir).expect("opens")));
             phones.push((phone, store));
@@ -235,7 +244,7 @@ async fn randomised_faults_kills_and_restarts_lose_nothing_and_duplicate_nothing
             }
             for (i, (phone, store)) in phones.iter().enumerate() {
                 for _ in 0..rng.range(1, 3) {
-                    record(store, &mut rng, phone.staff);
+                    record(store, &mut rng, phone.staff, &all_tokens);
                     events += 1;
                 }
                 if rng.chance(0.3) {

@@ -54,10 +54,31 @@ pub fn assigned_sheets(staff: StaffId, n: usize, skip: usize) -> Vec<(TaskSheet,
         .collect()
 }
 
-/// A fresh store in `dir`, enrolled for `staff`, holding `n` assigned tasks.
+/// The centre's code-signing key in these tests.
+pub fn centre_signer() -> jx_core::token::TokenSigner {
+    jx_core::token::TokenSigner::from_secret(1, [5; 32])
+}
+
+/// Everything a delivery's standard policy asks for: the packet's and the resident's signed codes, the photo, the
+/// position.
+pub fn full_delivery_proof(task: TaskId, photo: jx_core::bytes::Sha256) -> jx_core::event::HandoffProof {
+    use jx_core::token::TokenKind;
+    jx_core::event::HandoffProof {
+        packet: Some(centre_signer().issue(TokenKind::PacketLabel, task, T0)),
+        confirmation: Some(jx_core::event::Confirmation::ResidentQr {
+            token: centre_signer().issue(TokenKind::ResidentConfirmation, task, T0),
+        }),
+        photos: vec![photo],
+        position: Some(jx_core::event::Fix { at: jx_core::geo::LatLng { lat: 31.19, lng: 121.43 }, accuracy_m: 10.0 }),
+        rating: Some(5),
+    }
+}
+
+/// A fresh store in `dir`, enrolled for `staff`, holding `n` assigned tasks and the centre's keys.
 pub fn enrolled_store(dir: &std::path::Path, staff: StaffId, n: usize) -> Store {
     let mut s = Store::open(dir).expect("opens");
     s.enrol(&identity(staff), T0).expect("enrols");
+    s.set_keyring(&jx_core::token::Keyring(vec![centre_signer().public()])).expect("keys stored");
     s.upsert_tasks(&assigned_sheets(staff, n, 0), T0).expect("tasks stored");
     s
 }

@@ -181,6 +181,9 @@ impl Centre {
         let mut s = Settings::new(dir);
         s.listen = "127.0.0.1:0".parse().expect("addr");
         s.demo = true;
+        // The residents' code hashes at full cost would add seconds to every centre start; their cost is measured
+        // in jx-core's bench.
+        s.code_cost = jx_centre::proof::CodeCost { m_kib: 64, t: 1 };
         start(s, false).await.expect("centre starts")
     }
 
@@ -250,6 +253,38 @@ pub async fn assign(api: &str, coord: &str, staff: u32, n: usize) -> Vec<TaskId>
         .await;
     }
     ids
+}
+
+/// Each task's packet label and resident confirmation tokens, as the coordinator prints them.
+pub async fn tokens(api: &str, coord: &str, tasks: &[TaskId]) -> std::collections::HashMap<TaskId, (String, String)> {
+    let http = reqwest::Client::new();
+    let mut out = std::collections::HashMap::new();
+    for t in tasks {
+        let mut pair = Vec::new();
+        for kind in ["packet", "resident"] {
+            let res = http
+                .get(format!("{api}/tasks/{t}/qr?kind={kind}&format=text"))
+                .bearer_auth(coord)
+                .send()
+                .await
+                .expect("reaches the centre");
+            assert!(res.status().is_success(), "{}", res.status());
+            pair.push(res.text().await.expect("token"));
+        }
+        out.insert(*t, (pair[0].clone(), pair[1].clone()));
+    }
+    out
+}
+
+/// A delivery's proof that meets the standard policy.
+pub fn full_proof(tokens: &(String, String), photo: jx_core::bytes::Sha256) -> jx_core::event::HandoffProof {
+    jx_core::event::HandoffProof {
+        packet: Some(tokens.0.clone()),
+        confirmation: Some(jx_core::event::Confirmation::ResidentQr { token: tokens.1.clone() }),
+        photos: vec![photo],
+        position: Some(jx_core::event::Fix { at: jx_core::geo::LatLng { lat: 31.19, lng: 121.43 }, accuracy_m: 12.0 }),
+        rating: None,
+    }
 }
 
 /// A phone: its store folder, identity and device token.
