@@ -94,7 +94,8 @@ pub fn progress(tx: &mut dyn Tx) -> ApiResult<Vec<CompoundProgress>> {
         .collect()
 }
 
-pub fn exceptions(tx: &mut dyn Tx) -> ApiResult<Exceptions> {
+/// The board's exceptions; a handoff more than `far_m` metres outside its compound counts as a proof gap.
+pub fn exceptions(tx: &mut dyn Tx, far_m: f64) -> ApiResult<Exceptions> {
     let order = "ORDER BY t.compound, t.building";
     let failed_attempts = query(tx, &format!("WHERE t.status = 'attempt_failed' {order}"), params![])?;
     let conflicts = query(tx, &format!("WHERE t.conflicts > 0 {order}"), params![])?;
@@ -107,7 +108,7 @@ pub fn exceptions(tx: &mut dyn Tx) -> ApiResult<Exceptions> {
             let Some((task, _)) = log::load_task(tx, s.id)? else { continue };
             let mut any = false;
             for e in log::accepted_events(tx, s.id)? {
-                if !proof::gaps(tx, &task, &e)?.is_empty() {
+                if !proof::gaps(tx, &task, &e, far_m)?.is_empty() {
                     any = true;
                     break;
                 }
@@ -132,7 +133,7 @@ pub struct TaskDetail {
     pub proof_gaps: Vec<Gap>,
 }
 
-pub fn detail(tx: &mut dyn Tx, id: TaskId, staff: Option<StaffId>) -> ApiResult<TaskDetail> {
+pub fn detail(tx: &mut dyn Tx, id: TaskId, staff: Option<StaffId>, far_m: f64) -> ApiResult<TaskDetail> {
     let (task, state) =
         log::load_task(tx, id)?.ok_or_else(|| ApiError::NotFound(format!("task {id} does not exist")))?;
     if staff.is_some_and(|s| state.assignee != Some(s)) {
@@ -143,7 +144,7 @@ pub fn detail(tx: &mut dyn Tx, id: TaskId, staff: Option<StaffId>) -> ApiResult<
     let last_handoff =
         history.iter().rev().find(|e| e.payload.kind().is_device_fact() && e.kind() != EventKind::AttemptFailed);
     let proof_gaps = match last_handoff {
-        Some(e) => proof::gaps(tx, &task, e)?,
+        Some(e) => proof::gaps(tx, &task, e, far_m)?,
         None => vec![],
     };
     Ok(TaskDetail { task, state, history, proof_gaps })

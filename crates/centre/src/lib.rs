@@ -54,6 +54,8 @@ pub struct Settings {
     pub max_blob_bytes: usize,
     /// The cost of the residents' code hashes sent to phones; tests lower it, nothing else should.
     pub code_cost: proof::CodeCost,
+    /// How far (metres) outside its task's compound a handoff may be recorded before the board flags it.
+    pub far_handoff_m: f64,
 }
 
 impl Settings {
@@ -69,6 +71,7 @@ impl Settings {
             max_import_bytes: 8 * 1024 * 1024,
             max_blob_bytes: 10 * 1024 * 1024,
             code_cost: proof::CodeCost::default(),
+            far_handoff_m: 150.0,
         }
     }
 }

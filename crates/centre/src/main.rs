@@ -29,6 +29,9 @@ struct Cli {
     /// Serve the built web app from this folder at `/`.
     #[arg(long, env = "JX_APP_DIR")]
     app_dir: Option<PathBuf>,
+    /// Metres outside its task's compound at which a handoff's position is flagged on the board.
+    #[arg(long, env = "JX_FAR_HANDOFF_M", default_value_t = 150.0)]
+    far_handoff_m: f64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -81,6 +84,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
     settings.demo = cli.demo;
     settings.database = cli.database.clone();
     settings.app_dir = cli.app_dir.clone();
+    settings.far_handoff_m = cli.far_handoff_m;
     let running = start(settings, true).await?;
     println!("泾小二 centre listening on {}/api/v1 (data in {})", running.url(), cli.data_dir.display());
     if cli.app_dir.is_some() {

@@ -8,7 +8,7 @@ use crate::sql::Tx;
 use crate::{log, town};
 use jx_core::code::{CodeHash, hash_code};
 use jx_core::model::{ProofRequirement, Task, TaskKind, mask_name};
-use jx_core::proof::{CodeOnFile, Gap, ProofContext, check};
+use jx_core::proof::{CodeOnFile, Gap, ProofContext, Site, check};
 use jx_core::token::{CentreKey, Keyring, TokenKind, TokenSigner};
 use jx_core::{Envelope, StaffId, TaskId, Timestamp};
 use jx_proof::render::{self, PacketLabel, ResidentSlip, SheetWords};
@@ -191,15 +191,21 @@ fn hash_all(batch: Vec<(String, String)>, cost: CodeCost) -> ApiResult<Vec<(Stri
     })
 }
 
-/// What a handoff event lacks of its task's proof policy, re-checked with the centre's keys and the code in clear.
-pub fn gaps(tx: &mut dyn Tx, task: &Task, handoff: &Envelope) -> ApiResult<Vec<Gap>> {
+/// What a handoff event lacks of its task's proof policy, re-checked with the centre's keys and the code in clear,
+/// and flagged if it was recorded more than `far_m` metres outside the task's compound.
+pub fn gaps(tx: &mut dyn Tx, task: &Task, handoff: &Envelope, far_m: f64) -> ApiResult<Vec<Gap>> {
     if !handoff.payload.kind().is_device_fact() {
         return Ok(vec![]);
     }
     let ring = keyring(tx)?;
     let code = resident_code(tx, task.id)?.map(|(c, _)| c);
     let on_file = code.as_deref().map_or(CodeOnFile::None, CodeOnFile::Plain);
-    Ok(check(task, &handoff.payload, handoff.at, &ProofContext { keyring: &ring, code: on_file }))
+    let compound: Option<jx_core::model::Compound> = tx
+        .query_opt("SELECT body FROM compounds WHERE id = $1", params![task.address.compound.0])?
+        .map(|r| crate::log::json(&r.text(0)?))
+        .transpose()?;
+    let site = compound.as_ref().map(|c| Site { boundary: &c.boundary, far_m });
+    Ok(check(task, &handoff.payload, handoff.at, &ProofContext { keyring: &ring, code: on_file, site }))
 }
 
 /// The words on printed sheets, in the language asked for (zh-CN unless `en`).

@@ -307,7 +307,8 @@ async fn task_detail(
         Caller::Session { role: Role::Coordinator, .. } => None,
         Caller::Session { staff, .. } | Caller::Device { staff, .. } => Some(staff),
     };
-    st.db.call(move |conn| board::detail(conn, id, only_for).map(Json)).await
+    let far = st.settings.far_handoff_m;
+    st.db.call(move |conn| board::detail(conn, id, only_for, far).map(Json)).await
 }
 
 async fn decide(
@@ -358,7 +359,8 @@ async fn progress(State(st): State<AppState>, _c: Coordinator) -> ApiResult<Json
 }
 
 async fn exceptions(State(st): State<AppState>, _c: Coordinator) -> ApiResult<Json<Exceptions>> {
-    st.db.call(|conn| board::exceptions(conn).map(Json)).await
+    let far = st.settings.far_handoff_m;
+    st.db.call(move |conn| board::exceptions(conn, far).map(Json)).await
 }
 
 #[derive(Deserialize)]

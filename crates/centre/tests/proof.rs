@@ -6,7 +6,6 @@ mod common;
 use common::*;
 use jx_core::bytes::Sha256;
 use jx_core::event::{Confirmation, EventPayload, Fix, HandoffProof};
-use jx_core::geo::LatLng;
 use jx_core::proof::Gap;
 use jx_core::token::{Keyring, TokenKind, TokenSigner};
 use jx_core::wire::*;
@@ -38,8 +37,12 @@ async fn assigned(c: &Centre, coord: &str, staff: u32, n: usize) -> Vec<TaskId> 
 
 const PHOTO: &[u8] = b"\xFF\xD8\xFF\xE0 a photo at the door";
 
-fn here() -> Option<Fix> {
-    Some(Fix { at: LatLng { lat: 31.19, lng: 121.43 }, accuracy_m: 10.0 })
+/// At the door: the task's building in the demo town.
+fn at_door(task: TaskId) -> Option<Fix> {
+    let town = jx_core::demo::demo_town();
+    let t = town.tasks.iter().find(|t| t.id == task).expect("a demo task");
+    let b = town.compound(t.address.compound).and_then(|c| c.buildings.iter().find(|b| b.number == t.address.building));
+    Some(Fix { at: b.expect("its building").position, accuracy_m: 10.0 })
 }
 
 /// The 6-digit code printed on a task's slip.
@@ -132,7 +135,7 @@ async fn the_evening_sheet_has_a_label_per_open_task_with_only_a_masked_name() {
 async fn a_handoff_is_re_checked_at_the_centre_code_labels_and_keys() {
     let c = centre().await;
     let coord = c.coordinator().await;
-    let tasks = assigned(&c, &coord, 4, 4).await;
+    let tasks = assigned(&c, &coord, 4, 5).await;
     let mut phone = c.phone(4).await;
     // The phone's copy carries the slow hash of the code, never the code.
     let page = c.pull(&phone, "0", 100).await;
@@ -144,7 +147,7 @@ async fn a_handoff_is_re_checked_at_the_centre_code_labels_and_keys() {
             _ => None,
         })
         .collect();
-    assert_eq!(hashes.len(), 4);
+    assert_eq!(hashes.len(), 5);
     let (_, _, slip) = text(&c, &format!("/tasks/{}/slip", tasks[0]), &coord).await;
     let code = code_on_slip(&slip);
     assert!(jx_core::code::is_six_digits(&code), "{code}");
@@ -158,32 +161,47 @@ async fn a_handoff_is_re_checked_at_the_centre_code_labels_and_keys() {
         async move { text(c, &format!("/tasks/{t}/qr?kind={kind}&format=text"), &coord).await.2 }
     };
     let photo = Sha256::of(PHOTO);
-    let proof = |packet: String, confirmation: Confirmation| HandoffProof {
+    let proof = |task: TaskId, packet: String, confirmation: Confirmation| HandoffProof {
         packet: Some(packet),
         confirmation: Some(confirmation),
         photos: vec![photo],
-        position: here(),
+        position: at_door(task),
         rating: None,
     };
+    let mut far_away = proof(
+        tasks[4],
+        token(tasks[4], "packet").await,
+        Confirmation::ResidentQr { token: token(tasks[4], "resident").await },
+    );
+    far_away.position = far_away.position.map(|f| Fix { at: f.at.offset_m(2_000.0, 0.0), ..f });
     let wrong = if code == "000000" { "000001".to_string() } else { "000000".to_string() };
     let forged = TokenSigner::from_secret(1, [66; 32]).issue(TokenKind::PacketLabel, tasks[2], Timestamp(far_future()));
     let cases = [
-        (tasks[0], proof(token(tasks[0], "packet").await, Confirmation::ResidentCode { code: code.clone() }), vec![]),
+        (
+            tasks[0],
+            proof(tasks[0], token(tasks[0], "packet").await, Confirmation::ResidentCode { code: code.clone() }),
+            vec![],
+        ),
         (
             tasks[1],
-            proof(token(tasks[1], "packet").await, Confirmation::ResidentCode { code: wrong }),
+            proof(tasks[1], token(tasks[1], "packet").await, Confirmation::ResidentCode { code: wrong }),
             vec!["code_wrong"],
         ),
         (
             tasks[2],
-            proof(forged, Confirmation::ResidentQr { token: token(tasks[2], "resident").await }),
+            proof(tasks[2], forged, Confirmation::ResidentQr { token: token(tasks[2], "resident").await }),
             vec!["packet_invalid"],
         ),
         (
             tasks[3],
-            proof(token(tasks[0], "packet").await, Confirmation::ResidentQr { token: token(tasks[3], "packet").await }),
+            proof(
+                tasks[3],
+                token(tasks[0], "packet").await,
+                Confirmation::ResidentQr { token: token(tasks[3], "packet").await },
+            ),
             vec!["packet_invalid", "resident_qr_invalid"],
         ),
+        (tasks[4], far_away, vec!["far_from_compound"]),
     ];
     let events: Vec<_> = cases
         .iter()

@@ -381,6 +381,22 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Events travel as JSON and are signed over their binary form: any position a phone reports must come back
+        /// from JSON bit for bit, or the centre would see a forged signature.
+        #[test]
+        fn json_keeps_the_signed_bytes_of_any_position(
+            lat in -90.0f64..90.0, lng in -180.0f64..180.0, accuracy in 0.0f32..5000.0,
+        ) {
+            let mut e = sample();
+            e.payload = EventPayload::Delivered {
+                proof: HandoffProof { position: Some(Fix { at: LatLng::new(lat, lng), accuracy_m: accuracy }), ..Default::default() },
+            };
+            let back: Envelope = serde_json::from_str(&serde_json::to_string(&e).expect("json")).expect("parses");
+            proptest::prop_assert_eq!(back.signed_bytes(), e.signed_bytes());
+        }
+    }
+
     #[test]
     fn encoding_round_trips() {
         let e = sample();

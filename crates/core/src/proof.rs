@@ -32,6 +32,16 @@ pub enum CodeOnFile<'a> {
 pub struct ProofContext<'a> {
     pub keyring: &'a Keyring,
     pub code: CodeOnFile<'a>,
+    /// The task's compound and how far outside it a handoff may be recorded before it is flagged (the centre sets
+    /// it; on the phone a far position is shown, not refused, since a phone's fix can be off).
+    pub site: Option<Site<'a>>,
+}
+
+/// Where a handoff is expected to happen.
+#[derive(Clone, Copy, Debug)]
+pub struct Site<'a> {
+    pub boundary: &'a crate::geo::Polygon,
+    pub far_m: f64,
 }
 
 /// One thing a handoff's proof lacks or gets wrong.
@@ -52,6 +62,10 @@ pub enum Gap {
     SignatureBlank,
     #[error("material \"{name}\" is marked present but has no photo")]
     MaterialUnphotographed { name: String },
+    #[error(
+        "recorded {distance_m} m outside the task's compound (more than {threshold_m} m, allowing for the fix's accuracy)"
+    )]
+    FarFromCompound { distance_m: u32, threshold_m: u32 },
 }
 
 impl Gap {
@@ -65,6 +79,7 @@ impl Gap {
             }
             Gap::SignatureBlank => ProofRequirement::AuthorisationSignature,
             Gap::MaterialUnphotographed { .. } => ProofRequirement::MaterialPhotos,
+            Gap::FarFromCompound { .. } => ProofRequirement::Location,
         }
     }
 }
@@ -148,11 +163,19 @@ pub fn check(task: &Task, payload: &EventPayload, at: Timestamp, ctx: &ProofCont
                 Some(Err(g)) => gaps.push(g),
                 Some(Ok(())) => {}
             },
-            ProofRequirement::Location => {
-                if proof.position.is_none() {
-                    gaps.push(missing(r));
+            ProofRequirement::Location => match (proof.position, ctx.site) {
+                (None, _) => gaps.push(missing(r)),
+                (Some(fix), Some(site)) => {
+                    let outside = site.boundary.distance_m(fix.at);
+                    if outside - f64::from(fix.accuracy_m.max(0.0)) > site.far_m {
+                        gaps.push(Gap::FarFromCompound {
+                            distance_m: outside.round() as u32,
+                            threshold_m: site.far_m.round() as u32,
+                        });
+                    }
                 }
-            }
+                (Some(_), None) => {}
+            },
         }
     }
     gaps
@@ -205,7 +228,7 @@ mod tests {
     }
 
     fn ctx(ring: &Keyring) -> ProofContext<'_> {
-        ProofContext { keyring: ring, code: CodeOnFile::None }
+        ProofContext { keyring: ring, code: CodeOnFile::None, site: None }
     }
 
     #[test]
@@ -247,7 +270,12 @@ mod tests {
         let with = |code: &str, on_file| {
             let mut proof = full_delivery(&t);
             proof.confirmation = Some(Confirmation::ResidentCode { code: code.into() });
-            check(&t, &EventPayload::Delivered { proof }, AT, &ProofContext { keyring: &ring, code: on_file })
+            check(
+                &t,
+                &EventPayload::Delivered { proof },
+                AT,
+                &ProofContext { keyring: &ring, code: on_file, site: None },
+            )
         };
         assert_eq!(with("424242", CodeOnFile::Hash(&hash)), vec![]);
         assert_eq!(with(" 424242 ", CodeOnFile::Plain("424242")), vec![]);
@@ -300,6 +328,30 @@ mod tests {
         let gaps = check(&t, &p, AT, &ctx(&retire(Timestamp(AT.0 - 1))));
         assert_eq!(gaps.len(), 2);
         assert!(gaps.iter().all(|g| g.to_string().contains("retired")));
+    }
+
+    #[test]
+    fn a_handoff_far_outside_its_compound_is_flagged_with_the_distance() {
+        let t = task(TaskKind::Delivery, 1);
+        let ring = Keyring(vec![signer().public()]);
+        let o = LatLng { lat: 31.2, lng: 121.2 };
+        let square =
+            crate::geo::Polygon(vec![o, o.offset_m(100.0, 0.0), o.offset_m(100.0, 100.0), o.offset_m(0.0, 100.0)]);
+        let at = |east: f64, accuracy_m: f32| {
+            let mut proof = full_delivery(&t);
+            proof.position = Some(Fix { at: o.offset_m(east, 50.0), accuracy_m });
+            let site = Some(Site { boundary: &square, far_m: 150.0 });
+            check(
+                &t,
+                &EventPayload::Delivered { proof },
+                AT,
+                &ProofContext { keyring: &ring, code: CodeOnFile::None, site },
+            )
+        };
+        assert_eq!(at(50.0, 5.0), vec![]);
+        assert_eq!(at(240.0, 5.0), vec![], "140 m out is within the threshold");
+        assert_eq!(at(400.0, 5.0), vec![Gap::FarFromCompound { distance_m: 300, threshold_m: 150 }]);
+        assert_eq!(at(400.0, 200.0), vec![], "a fix this poor cannot say it was far");
     }
 
     #[test]

@@ -300,5 +300,5 @@ pub(crate) fn proof_gaps(
     let sheet: jx_core::TaskSheet = serde_json::from_str(&sheet).map_err(StoreError::corrupt)?;
     let keyring = crate::keyring(conn)?;
     let code = sheet.resident_code.as_ref().map_or(CodeOnFile::None, CodeOnFile::Hash);
-    Ok(check(&sheet.task, payload, at, &ProofContext { keyring: &keyring, code }))
+    Ok(check(&sheet.task, payload, at, &ProofContext { keyring: &keyring, code, site: None }))
 }
