@@ -8,6 +8,7 @@
 //! none of the other crates of this workspace. Callers pass in the time and the randomness it needs, so every
 //! function here is a plain function of its inputs.
 
+pub mod assign;
 pub mod bytes;
 pub mod code;
 pub mod demo;
@@ -17,11 +18,13 @@ pub mod ids;
 pub mod model;
 pub mod proof;
 pub mod rng;
+pub mod route;
 pub mod sign;
 pub mod state;
 pub mod strokes;
 pub mod time;
 pub mod token;
+pub mod tsplib;
 pub mod wire;
 
 pub use event::{Actor, Envelope, EventKind, EventPayload};
