@@ -23,7 +23,7 @@ cargo test -p jx-sync --test faults randomised_faults -- --nocapture
 
 start_throwaway_postgres
 step "the centre's conformance suite again, on PostgreSQL"
-JX_TEST_POSTGRES="$JX_TEST_POSTGRES" cargo test -p jx-centre --test api --test proof
+JX_TEST_POSTGRES="$JX_TEST_POSTGRES" cargo test -p jx-centre --test api --test proof --test geo
 
 step "web build compiles (wasm32, feature web)"
 cargo check --target wasm32-unknown-unknown -p jing-xiaoer --features web

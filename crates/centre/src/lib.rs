@@ -15,6 +15,7 @@ pub mod blobs;
 pub mod board;
 pub mod db;
 pub mod error;
+pub mod geo;
 pub mod import;
 pub mod log;
 pub mod proof;

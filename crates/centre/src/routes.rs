@@ -39,6 +39,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/print/labels"),
     ("get", "/api/v1/print/slips"),
     ("get", "/api/v1/keyring"),
+    ("post", "/api/v1/assign/proposal"),
+    ("post", "/api/v1/assign/apply"),
+    ("get", "/api/v1/staff/{staff}/route"),
     ("post", "/api/v1/keyring/rotate"),
     ("post", "/api/v1/tasks/{task}/decisions"),
     ("get", "/api/v1/progress"),
@@ -82,6 +85,9 @@ pub fn router(state: AppState) -> Router {
         .route("/print/labels", get(print_labels))
         .route("/print/slips", get(print_slips))
         .route("/keyring", get(get_keyring))
+        .route("/assign/proposal", post(assign_proposal))
+        .route("/assign/apply", post(assign_apply))
+        .route("/staff/{staff}/route", get(staff_route))
         .route("/keyring/rotate", post(rotate_key))
         .route("/progress", get(progress))
         .route("/exceptions", get(exceptions))
@@ -604,4 +610,69 @@ async fn rotate_key(
     let id = st.db.call(move |conn| proof::rotate(conn, at, jx_core::Timestamp(req.retire_after))).await?;
     tracing::info!(by = c.staff.0, key = id, "signing key rotated");
     Ok(Json(serde_json::json!({ "key_id": id })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ProposalRequest {
+    /// Team members not working tonight.
+    #[serde(default)]
+    unavailable: Vec<StaffId>,
+}
+
+/// A proposal for tonight's unassigned tasks: residents first, balanced, the rest to the nearest with room.
+async fn assign_proposal(
+    State(st): State<AppState>,
+    _c: Coordinator,
+    ApiJson(req): ApiJson<ProposalRequest>,
+) -> ApiResult<Json<jx_core::assign::Proposal>> {
+    st.db.call(move |conn| crate::geo::proposal(conn, &req.unavailable).map(Json)).await
+}
+
+#[derive(Debug, Deserialize)]
+struct ApplyItem {
+    task: TaskId,
+    staff: StaffId,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApplyRequest {
+    assignments: Vec<ApplyItem>,
+}
+
+/// Applies a (possibly edited) proposal: one assignment decision per task, in one transaction.
+async fn assign_apply(
+    State(st): State<AppState>,
+    c: Coordinator,
+    ApiJson(req): ApiJson<ApplyRequest>,
+) -> ApiResult<Json<crate::geo::Applied>> {
+    let items: Vec<(TaskId, StaffId)> = req.assignments.iter().map(|a| (a.task, a.staff)).collect();
+    let applied = st.db.call(move |conn| crate::geo::apply(conn, c.staff, &items, now())).await?;
+    tracing::info!(by = c.staff.0, assigned = applied.assigned, skipped = applied.skipped.len(), "proposal applied");
+    Ok(Json(applied))
+}
+
+#[derive(Debug, Deserialize)]
+struct RouteQuery {
+    return_home: Option<bool>,
+    green_first: Option<bool>,
+}
+
+/// A staff member's open tasks in walking order (coordinators; staff for themselves).
+async fn staff_route(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(staff): Path<String>,
+    q: Result<Query<RouteQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<crate::geo::StaffRoute>> {
+    let Query(q) = q?;
+    let staff = StaffId(
+        staff.parse().map_err(|_| ApiError::BadRequest("bad_staff_id", format!("“{staff}” is not a staff id")))?,
+    );
+    match caller {
+        Caller::Session { role: Role::Coordinator, .. } => {}
+        Caller::Session { staff: me, .. } | Caller::Device { staff: me, .. } if me == staff => {}
+        _ => return Err(ApiError::Forbidden("not_your_route", format!("the route of {staff} is not yours"))),
+    }
+    let (home, green) = (q.return_home.unwrap_or(false), q.green_first.unwrap_or(true));
+    st.db.call(move |conn| crate::geo::route(conn, staff, home, green).map(Json)).await
 }
