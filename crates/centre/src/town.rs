@@ -178,7 +178,21 @@ pub fn sheet(tx: &mut dyn Tx, task: &Task) -> ApiResult<TaskSheet> {
         service_item_name: item.name,
         materials: item.materials,
         resident_code: crate::proof::resident_code(tx, task.id)?.and_then(|(_, hash)| hash),
+        position: building_position(tx, task.address.compound, task.address.building)?,
     })
+}
+
+/// Where a building stands, if its compound is on the map.
+pub fn building_position(
+    tx: &mut dyn Tx,
+    compound: jx_core::CompoundId,
+    building: u16,
+) -> ApiResult<Option<jx_core::geo::LatLng>> {
+    let c: Option<Compound> = tx
+        .query_opt("SELECT body FROM compounds WHERE id = $1", params![compound.0])?
+        .map(|r| json(&r.text(0)?))
+        .transpose()?;
+    Ok(c.and_then(|c| c.buildings.into_iter().find(|b| b.number == building)).map(|b| b.position))
 }
 
 pub fn service_item(tx: &mut dyn Tx, id: u32) -> ApiResult<Option<ServiceItem>> {

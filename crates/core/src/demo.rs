@@ -312,6 +312,10 @@ impl DemoTown {
             service_item_name: item.name.clone(),
             materials: item.materials.clone(),
             resident_code: None,
+            position: self
+                .compound(task.address.compound)
+                .and_then(|c| c.buildings.iter().find(|b| b.number == task.address.building))
+                .map(|b| b.position),
         })
     }
 

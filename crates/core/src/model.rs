@@ -228,6 +228,9 @@ pub struct TaskSheet {
     /// The salted slow hash of the resident's 6-digit fallback code, for checking it offline (never the code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resident_code: Option<crate::code::CodeHash>,
+    /// Where the task's building stands, for ordering the walk offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<crate::geo::LatLng>,
 }
 
 #[cfg(test)]

@@ -29,7 +29,16 @@ pub struct TaskRow {
 pub struct BuildingStop {
     pub compound: CompoundId,
     pub building: u16,
+    /// Where the building stands, if the centre said.
+    pub position: Option<jx_core::geo::LatLng>,
     pub tasks: Vec<TaskRow>,
+}
+
+impl BuildingStop {
+    /// Whether any task here is still to be done tonight (assigned or checked out).
+    pub fn has_work(&self) -> bool {
+        self.tasks.iter().any(|t| matches!(t.status, TaskStatus::Assigned | TaskStatus::CheckedOut))
+    }
 }
 
 /// One event of a task's history and, for this device's own, where it is in the outbox.
@@ -167,6 +176,7 @@ impl Store {
             let sheet: TaskSheet = serde_json::from_str(&sheet).map_err(StoreError::corrupt)?;
             let status = TaskStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("status {status}")))?;
             let a = sheet.task.address.clone();
+            let position = sheet.position;
             let row = TaskRow {
                 id: sheet.task.id,
                 kind: sheet.task.kind,
@@ -179,10 +189,52 @@ impl Store {
             };
             match stops.last_mut() {
                 Some(s) if s.compound == a.compound && s.building == a.building => s.tasks.push(row),
-                _ => stops.push(BuildingStop { compound: a.compound, building: a.building, tasks: vec![row] }),
+                _ => {
+                    stops.push(BuildingStop { compound: a.compound, building: a.building, position, tasks: vec![row] })
+                }
             }
         }
         Ok(stops)
+    }
+
+    /// The stops with work left, in walking order from `from` (where the staff member is now), offline: after a
+    /// skip, the skipped buildings (`later`) go to the end, and so do buildings without a position. With `home`,
+    /// the walk ends there. Green-channel stops first if `green_first`.
+    pub fn walking_order(
+        &self,
+        staff: StaffId,
+        from: jx_core::geo::LatLng,
+        home: Option<jx_core::geo::LatLng>,
+        later: &[(CompoundId, u16)],
+        green_first: bool,
+    ) -> Result<Vec<BuildingStop>> {
+        use jx_core::route::{Budget, RoutePlanOptions, Stop, reorder_remaining};
+        let (mut now, mut after): (Vec<BuildingStop>, Vec<BuildingStop>) = self
+            .tonight(staff)?
+            .into_iter()
+            .filter(BuildingStop::has_work)
+            .partition(|s| s.position.is_some() && !later.contains(&(s.compound, s.building)));
+        let stops: Vec<Stop> = now
+            .iter()
+            .filter_map(|s| {
+                Some(Stop {
+                    building: (s.compound, s.building),
+                    position: s.position?,
+                    tasks: s.tasks.iter().map(|t| t.id).collect(),
+                    green: s.tasks.iter().any(|t| t.green),
+                })
+            })
+            .collect();
+        let opts =
+            RoutePlanOptions { return_home: home.is_some(), green_first, budget: Budget::kicks(Budget::DEFAULT_KICKS) };
+        let plan = reorder_remaining(from, home.unwrap_or(from), &stops, &opts);
+        let mut slots: Vec<Option<BuildingStop>> = now.drain(..).map(Some).collect();
+        let mut ordered: Vec<BuildingStop> =
+            plan.order.iter().filter_map(|&i| slots.get_mut(i).and_then(Option::take)).collect();
+        // Anything the plan did not place (it places all) keeps its place after the planned ones.
+        ordered.extend(slots.into_iter().flatten());
+        ordered.append(&mut after);
+        Ok(ordered)
     }
 
     /// One task with its whole history.

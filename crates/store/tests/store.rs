@@ -399,3 +399,37 @@ fn a_pickup_is_proven_by_a_signature_drawn_on_the_phone_and_a_photo_per_document
     assert!(jx_core::sign::verify(&forged, &key).is_err());
     assert_eq!(s.task(pickup.id).expect("reads").expect("present").state.status, TaskStatus::Collected);
 }
+
+#[test]
+fn the_remaining_stops_are_reordered_offline_with_skipped_buildings_last() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = enrolled_store(dir.path(), STAFF, 40);
+    let stops = s.tonight(STAFF).expect("route");
+    assert!(stops.len() >= 5, "{} stops", stops.len());
+    assert!(stops.iter().all(|b| b.position.is_some()), "the demo's sheets carry building positions");
+    let from = stops[0].position.expect("position");
+    let walk = |order: &[jx_store::BuildingStop]| {
+        let mut at = from;
+        let mut m = 0.0;
+        for b in order {
+            let p = b.position.expect("position");
+            m += at.distance_m(p);
+            at = p;
+        }
+        m
+    };
+    let ordered = s.walking_order(STAFF, from, None, &[], false).expect("ordered");
+    assert_eq!(ordered.len(), stops.len());
+    assert!(walk(&ordered) <= walk(&stops) + 1e-6, "{} m against {} m", walk(&ordered), walk(&stops));
+
+    // Skip the first stop of the walk: it goes last; a stop whose every task failed drops out.
+    let skipped = (ordered[0].compound, ordered[0].building);
+    for t in &ordered[1].tasks {
+        s.record(t.id, nobody_home(), T0).expect("recorded");
+    }
+    let gone = (ordered[1].compound, ordered[1].building);
+    let again = s.walking_order(STAFF, from, None, &[skipped], false).expect("ordered");
+    assert_eq!(again.len(), stops.len() - 1);
+    assert_eq!(again.last().map(|b| (b.compound, b.building)), Some(skipped));
+    assert!(again.iter().all(|b| (b.compound, b.building) != gone));
+}
