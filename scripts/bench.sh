@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 step "resident code hash"
 cargo bench -p jx-core --bench code
+step "walking routes against TSPLIB optima"
+cargo bench -p jx-core --bench route
+step "assignment by neighbourhood"
+cargo bench -p jx-core --bench assign
 step "photos: our pipeline vs the naive one (time, peak memory)"
 cargo bench -p jx-proof --bench photo
 step "QR scanning strategies vs plain rqrr"
