@@ -56,3 +56,11 @@ stop_throwaway_postgres() {
     PG_DIR=
   fi
 }
+
+# A C compiler for wasm32: SQLite is compiled from source for the web build (rusqlite's sqlite-wasm-rs back end).
+ensure_clang() {
+  if ! command -v clang >/dev/null; then
+    step "apt-get install clang (SQLite for wasm32 is compiled from C)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null
+  fi
+}

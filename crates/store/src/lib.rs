@@ -68,9 +68,13 @@ pub(crate) fn keyring(conn: &rusqlite::Connection) -> Result<Keyring> {
     Ok(Keyring(keys))
 }
 
+/// The wall clock (on the web, the browser's: `std::time` panics on wasm32).
 pub fn now() -> Timestamp {
-    let ms =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    #[cfg(not(target_arch = "wasm32"))]
+    use std::time::{SystemTime, UNIX_EPOCH};
+    #[cfg(target_arch = "wasm32")]
+    use web_time::{SystemTime, UNIX_EPOCH};
+    let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     Timestamp(ms)
 }
 
@@ -83,6 +87,7 @@ impl Store {
 
     pub fn open_with(dir: impl AsRef<Path>, durability: Durability) -> Result<Store> {
         let dir = dir.as_ref().to_path_buf();
+        #[cfg(not(target_arch = "wasm32"))]
         std::fs::create_dir_all(&dir).map_err(StoreError::io(&dir))?;
         let path = dir.join(DB_FILE);
         let conn = schema::open_checked(&path)?;
@@ -90,8 +95,10 @@ impl Store {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",
         };
+        // The browser's OPFS pool VFS has no shared memory, so no WAL there: a rollback journal instead.
+        let journal = if cfg!(target_arch = "wasm32") { "DELETE" } else { "WAL" };
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
+            "PRAGMA journal_mode = {journal}; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
              PRAGMA busy_timeout = 5000;"
         ))?;
         let mut store = Store { conn, dir };

@@ -33,7 +33,7 @@ fn a_new_store_is_migrated_in_wal_mode_and_sound() {
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("pragma");
     assert_eq!(mode, "wal");
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("pragma");
-    assert_eq!(version, 3, "every migration applied");
+    assert_eq!(version, 4, "every migration applied");
     // Reopening an up-to-date store migrates nothing and keeps its data.
     let mut s = Store::open(dir.path()).expect("reopens");
     s.set_cursor("c1").expect("writes");
@@ -70,7 +70,7 @@ fn a_store_from_a_newer_app_is_refused_and_left_untouched() {
     }
     let before = std::fs::read(&path).expect("reads");
     let err = Store::open(dir.path()).err().expect("refused");
-    assert!(matches!(err, StoreError::NewerSchema { found: 99, supported: 3, .. }), "{err}");
+    assert!(matches!(err, StoreError::NewerSchema { found: 99, supported: 4, .. }), "{err}");
     assert!(err.to_string().contains("update the app"));
     assert_eq!(std::fs::read(&path).expect("reads"), before);
 }
