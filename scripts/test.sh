@@ -26,8 +26,8 @@ start_throwaway_postgres
 step "the centre's conformance suite again, on PostgreSQL"
 JX_TEST_POSTGRES="$JX_TEST_POSTGRES" cargo test -p jx-centre --test api --test proof --test geo
 
-step "web build compiles (wasm32): the app with feature web, the phone's store and the proof media"
+step "web build compiles (wasm32): the app with feature web, the phone's store, sync engine and proof media"
 cargo check --target wasm32-unknown-unknown -p jing-xiaoer --features web
-cargo check --target wasm32-unknown-unknown -p jx-store -p jx-proof
+cargo check --target wasm32-unknown-unknown -p jx-store -p jx-sync -p jx-proof
 
 step "all checks passed"

@@ -121,11 +121,12 @@ fn now() -> Timestamp {
 
 impl SyncEngine {
     pub fn new(store: Arc<Mutex<Store>>, config: SyncConfig) -> Result<SyncEngine, SyncError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.request_timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        // The whole-request timeout is set on each request (the browser's fetch has no client-wide one).
+        #[cfg(not(target_arch = "wasm32"))]
+        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
+        #[cfg(target_arch = "wasm32")]
+        let http = reqwest::Client::builder();
+        let http = http.build().map_err(|e| SyncError::Protocol(e.to_string()))?;
         Ok(SyncEngine { store, http, config, round: tokio::sync::Mutex::new(()), status: Mutex::default() })
     }
 
@@ -144,12 +145,12 @@ impl SyncEngine {
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, SyncError> {
         let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || {
+        crate::rt::blocking(move || {
             let mut guard = store.lock().map_err(|_| SyncError::Protocol("the store's lock was poisoned".into()))?;
             f(&mut guard).map_err(SyncError::Store)
         })
         .await
-        .map_err(|e| SyncError::Protocol(e.to_string()))?
+        .map_err(SyncError::Protocol)?
     }
 
     /// Runs one round now. If a round is already running, waits for it and then runs another: never two at once.
@@ -188,6 +189,7 @@ impl SyncEngine {
     }
 
     /// Runs a round every `every` until the returned handle is aborted.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn spawn_timer(self: Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -202,6 +204,22 @@ impl SyncEngine {
                 }
             }
         })
+    }
+
+    /// On the web: runs a round every `every` on the page's event loop, until the device is refused.
+    #[cfg(target_arch = "wasm32")]
+    pub fn spawn_timer(self: Arc<Self>, every: Duration) {
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                if let Err(e) = self.sync_now().await {
+                    tracing::info!(error = %e, "sync round did not finish");
+                    if matches!(e, SyncError::Unauthorized { .. }) {
+                        return;
+                    }
+                }
+                crate::rt::sleep(every).await;
+            }
+        });
     }
 
     async fn round(&self, report: &mut RoundReport) -> Result<(), SyncError> {
@@ -344,9 +362,13 @@ impl SyncEngine {
         for attempt in 0..backoff.tries.max(1) {
             if attempt > 0 {
                 report.retries += 1;
-                tokio::time::sleep(backoff.delay(attempt - 1)).await;
+                crate::rt::sleep(backoff.delay(attempt - 1)).await;
             }
-            let mut req = self.http.request(method.clone(), &url).bearer_auth(&self.config.token);
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(&self.config.token)
+                .timeout(self.config.request_timeout);
             if let Some((ctype, bytes)) = &body {
                 req = req.header(reqwest::header::CONTENT_TYPE, ctype.as_str()).body(bytes.clone());
             }

@@ -10,6 +10,7 @@
 
 mod engine;
 mod retry;
+mod rt;
 
 pub use engine::{RoundReport, SyncConfig, SyncEngine, SyncError, SyncProgress, SyncState, SyncStatus};
 pub use retry::Backoff;

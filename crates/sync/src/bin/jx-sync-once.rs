@@ -3,12 +3,16 @@
 //!
 //! Usage: `jx-sync-once <store dir> <centre url> <device token>`
 
-use jx_store::Store;
-use jx_sync::{SyncConfig, SyncEngine};
-use std::sync::{Arc, Mutex};
+/// A process to kill is a native thing; on the web this binary is empty.
+#[cfg(target_arch = "wasm32")]
+fn main() {}
 
+#[cfg(not(target_arch = "wasm32"))]
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    use jx_store::Store;
+    use jx_sync::{SyncConfig, SyncEngine};
+    use std::sync::{Arc, Mutex};
     let mut args = std::env::args().skip(1);
     let usage = "usage: jx-sync-once <store dir> <centre url> <device token>";
     let (dir, url, token) = (args.next().ok_or(usage)?, args.next().ok_or(usage)?, args.next().ok_or(usage)?);
