@@ -205,7 +205,10 @@ pub fn gaps(tx: &mut dyn Tx, task: &Task, handoff: &Envelope, far_m: f64) -> Api
         .map(|r| crate::log::json(&r.text(0)?))
         .transpose()?;
     let site = compound.as_ref().map(|c| Site { boundary: &c.boundary, far_m });
-    Ok(check(task, &handoff.payload, handoff.at, &ProofContext { keyring: &ring, code: on_file, site }))
+    let gaps = check(task, &handoff.payload, handoff.at, &ProofContext { keyring: &ring, code: on_file, site });
+    // Which requirements failed, never the evidence itself (a typed code, a position).
+    tracing::debug!(task = %task.id, event = %handoff.id, gaps = ?gaps.iter().map(Gap::requirement).collect::<Vec<_>>(), "proof re-checked");
+    Ok(gaps)
 }
 
 /// The words on printed sheets, in the language asked for (zh-CN unless `en`).

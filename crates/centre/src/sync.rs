@@ -46,6 +46,8 @@ pub fn push(tx: &mut dyn Tx, caller: DeviceCaller, events: Vec<Envelope>) -> Api
     let mut results = Vec::with_capacity(events.len());
     for e in events {
         let outcome = ingest_one(tx, caller, &public, &e, &mut last_seq, &mut last_hash, received)?;
+        // Ids, kinds and outcomes only: an event's payload carries codes, positions and notes.
+        tracing::debug!(event = %e.id, task = %e.task, kind = %e.kind(), seq = e.seq, outcome = ?outcome_name(&outcome), "ingest");
         results.push(PushResult { event: e.id, outcome });
     }
     tx.execute(
@@ -177,5 +179,14 @@ pub fn pull(tx: &mut dyn Tx, caller: DeviceCaller, since: i64, limit: usize) -> 
             changes.push(TaskChange::Remove { task: id });
         }
     }
+    tracing::debug!(device = %caller.device, since, changes = changes.len(), more, "pull page");
     Ok(PullResponse { changes, cursor: cursor.to_string(), more, keyring: crate::proof::keyring(tx)? })
+}
+
+fn outcome_name(o: &PushOutcome) -> &str {
+    match o {
+        PushOutcome::Accepted => "accepted",
+        PushOutcome::Duplicate => "duplicate",
+        PushOutcome::Rejected { code, .. } => code,
+    }
 }
