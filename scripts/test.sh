@@ -24,7 +24,7 @@ cargo test -p jx-sync --test faults randomised_faults -- --nocapture
 
 start_throwaway_postgres
 step "the centre's conformance suite again, on PostgreSQL"
-JX_TEST_POSTGRES="$JX_TEST_POSTGRES" cargo test -p jx-centre --test api --test proof --test geo
+JX_TEST_POSTGRES="$JX_TEST_POSTGRES" cargo test -p jx-centre --test api --test proof --test geo --test hardening
 
 step "web build compiles (wasm32): the app with feature web, the phone's store, sync engine and proof media"
 cargo check --target wasm32-unknown-unknown -p jing-xiaoer --features web

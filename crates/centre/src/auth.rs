@@ -210,3 +210,56 @@ mod tests {
         assert_ne!(token_key(&a), a);
     }
 }
+
+/// How many failed logins lock a login, and for how long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// Failures within `window_ms` that lock the login.
+    pub max_failures: u32,
+    pub window_ms: i64,
+    pub lock_ms: i64,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        LoginLimits { max_failures: 5, window_ms: 15 * 60_000, lock_ms: 15 * 60_000 }
+    }
+}
+
+/// Until when `login` is locked, if it is.
+pub fn locked_until(tx: &mut dyn Tx, login: &str, at: Timestamp) -> ApiResult<Option<Timestamp>> {
+    Ok(tx
+        .query_opt("SELECT locked_until FROM login_failures WHERE login = $1", crate::params![login])?
+        .map(|r| r.opt_int(0))
+        .transpose()?
+        .flatten()
+        .map(Timestamp)
+        .filter(|until| until.millis() > at.millis()))
+}
+
+/// Counts a failed login (for any login name, existing or not, so that probing names learns nothing); locks it
+/// when the failures in the window reach the limit.
+pub fn count_failure(tx: &mut dyn Tx, login: &str, at: Timestamp, limits: LoginLimits) -> ApiResult<()> {
+    let row = tx.query_opt("SELECT failures, first_at FROM login_failures WHERE login = $1", crate::params![login])?;
+    let (failures, first_at) = match row {
+        Some(r) if at.millis() - r.int(1)? < limits.window_ms => (r.int(0)? + 1, r.int(1)?),
+        _ => (1, at.millis()),
+    };
+    let locked = (failures >= i64::from(limits.max_failures)).then(|| at.millis() + limits.lock_ms);
+    // A lock starts a fresh window once it ends.
+    let (failures, first_at) = if locked.is_some() { (0, at.millis()) } else { (failures, first_at) };
+    tx.execute("DELETE FROM login_failures WHERE login = $1", crate::params![login])?;
+    tx.execute(
+        "INSERT INTO login_failures (login, failures, first_at, locked_until) VALUES ($1, $2, $3, $4)",
+        crate::params![login, failures, first_at, locked],
+    )?;
+    if locked.is_some() {
+        tracing::warn!(failures = limits.max_failures, "a login was locked after repeated failures");
+    }
+    Ok(())
+}
+
+pub fn clear_failures(tx: &mut dyn Tx, login: &str) -> ApiResult<()> {
+    tx.execute("DELETE FROM login_failures WHERE login = $1", crate::params![login])?;
+    Ok(())
+}

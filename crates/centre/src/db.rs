@@ -13,8 +13,11 @@ use std::sync::{Arc, Mutex};
 
 /// The schema, written once in SQLite's terms. PostgreSQL gets the same tables with its own names for the types
 /// (see [`postgres_ddl`]), so the two can never drift apart.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_proof.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_proof.sql"),
+    include_str!("../migrations/0003_hardening.sql"),
+];
 
 /// A migration in PostgreSQL's types: 64-bit integers, `BYTEA`, `BIGSERIAL` for the change feed's ids.
 fn postgres_ddl(sqlite: &str) -> String {

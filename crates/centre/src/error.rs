@@ -23,6 +23,8 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    #[error("{1}")]
+    TooManyRequests(&'static str, String),
     #[error("the import has {} bad rows; nothing was imported", .0.errors.len())]
     ImportRejected(ImportReport),
     #[error("internal error: {0}")]
@@ -43,6 +45,7 @@ impl ApiError {
             ApiError::Conflict(code, _) => (StatusCode::CONFLICT, code),
             ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::TooManyRequests(code, _) => (StatusCode::TOO_MANY_REQUESTS, code),
             ApiError::ImportRejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "import_rejected"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -93,6 +93,8 @@ pub fn apply(tx: &mut dyn Tx, by: StaffId, items: &[(TaskId, StaffId)], at: Time
             EventPayload::Assigned { staff: *staff },
             at,
         )?;
+        let about = crate::audit::About { task: Some(*task), staff: Some(*staff), device: None };
+        crate::audit::record(tx, at, by, "assigned", about, "from a proposal")?;
         out.assigned += 1;
     }
     Ok(out)

@@ -10,6 +10,7 @@
 //! phones or rooms.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod blobs;
 pub mod board;
@@ -57,6 +58,7 @@ pub struct Settings {
     pub code_cost: proof::CodeCost,
     /// How far (metres) outside its task's compound a handoff may be recorded before the board flags it.
     pub far_handoff_m: f64,
+    pub login_limits: auth::LoginLimits,
 }
 
 impl Settings {
@@ -73,6 +75,7 @@ impl Settings {
             max_blob_bytes: 10 * 1024 * 1024,
             code_cost: proof::CodeCost::default(),
             far_handoff_m: 150.0,
+            login_limits: auth::LoginLimits::default(),
         }
     }
 }

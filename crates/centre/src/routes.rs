@@ -1,6 +1,7 @@
 //! The HTTP routes of `/api/v1`: thin handlers that check the caller, parse the request, and call the modules that
 //! do the work. [`ROUTES`] lists every route; the OpenAPI document is tested against it.
 
+use crate::audit::{self, About};
 use crate::auth::{Caller, Coordinator, DeviceCaller, StaffSession, new_token, store_token, verify_password};
 use crate::board::{self, TaskFilter};
 use crate::db::now;
@@ -26,6 +27,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/health"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/auth/login"),
+    ("get", "/api/v1/audit"),
     ("get", "/api/v1/staff"),
     ("post", "/api/v1/devices"),
     ("get", "/api/v1/devices"),
@@ -72,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/openapi.json", get(openapi))
         .route("/auth/login", post(login))
+        .route("/audit", get(audit_log))
         .route("/staff", get(list_staff))
         .route("/devices", post(enrol).get(list_devices))
         .route("/devices/{device}/revoke", post(revoke))
@@ -109,25 +112,39 @@ async fn openapi() -> impl IntoResponse {
 
 async fn login(State(st): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
     let ttl = st.settings.session_ttl_ms;
+    let limits = st.settings.login_limits;
+    // The closure's own result is the answer; the transaction commits either way, so a failure is counted even
+    // though the request fails.
     st.db
         .call(move |tx| {
+            let at = now();
+            if let Some(until) = crate::auth::locked_until(tx, &req.login, at)? {
+                let minutes = (until.millis() - at.millis() + 59_999) / 60_000;
+                return Ok(Err(ApiError::TooManyRequests(
+                    "locked_out",
+                    format!("too many failed logins; try again in {minutes} min or ask a coordinator"),
+                )));
+            }
             let row = tx.query_opt(
                 "SELECT id, name, role, password_hash FROM staff WHERE login = $1",
                 crate::params![&req.login],
             )?;
             let refused = || ApiError::Unauthenticated("bad_credentials", "wrong login or password".into());
-            let row = row.ok_or_else(refused)?;
-            let (id, name, role, hash) = (row.u32(0)?, row.text(1)?, row.text(2)?, row.text(3)?);
-            if !verify_password(&req.password, &hash) {
-                return Err(refused());
-            }
+            let ok =
+                row.as_ref().map(|r| r.text(3)).transpose()?.is_some_and(|hash| verify_password(&req.password, &hash));
+            let Some(row) = row.filter(|_| ok) else {
+                crate::auth::count_failure(tx, &req.login, at, limits)?;
+                return Ok(Err(refused()));
+            };
+            crate::auth::clear_failures(tx, &req.login)?;
+            let (id, name, role) = (row.u32(0)?, row.text(1)?, row.text(2)?);
             let token = new_token()?;
             let expires_at = jx_core::Timestamp(now().millis() + ttl);
             store_token(tx, &token, StaffId(id), None, Some(expires_at))?;
             let role = if role == "coordinator" { Role::Coordinator } else { Role::Staff };
-            Ok(Json(LoginResponse { token, expires_at, staff: StaffId(id), name, role }))
+            Ok(Ok(Json(LoginResponse { token, expires_at, staff: StaffId(id), name, role })))
         })
-        .await
+        .await?
 }
 
 #[derive(serde::Serialize)]
@@ -197,6 +214,8 @@ async fn enrol(
             )?;
             let token = new_token()?;
             store_token(tx, &token, session.staff, Some(req.device), None)?;
+            let about = About { staff: Some(session.staff), device: Some(req.device), task: None };
+            audit::record(tx, now(), session.staff, "enrol", about, "phone enrolled")?;
             tracing::info!(device = %req.device, staff = session.staff.0, "device enrolled");
             Ok((
                 StatusCode::CREATED,
@@ -250,6 +269,13 @@ async fn revoke(State(st): State<AppState>, c: Coordinator, Path(device): Path<S
             if n == 0 {
                 return Err(ApiError::NotFound(format!("device {device} is not enrolled")));
             }
+            let owner = tx
+                .query_opt("SELECT staff_id FROM devices WHERE device_id = $1", crate::params![device.to_string()])?
+                .map(|r| r.u32(0))
+                .transpose()?
+                .map(StaffId);
+            let about = About { staff: owner, device: Some(device), task: None };
+            audit::record(tx, now(), c.staff, "revoke", about, "phone revoked")?;
             tracing::info!(device = %device, by = c.staff.0, "device revoked");
             Ok(StatusCode::NO_CONTENT)
         })
@@ -282,7 +308,18 @@ async fn import_tasks(
     };
     let rows =
         rows.map_err(|e| ApiError::ImportRejected(ImportReport { imported: 0, errors: vec![e], tasks: vec![] }))?;
-    let report = st.db.call(move |conn| import::import(conn, rows, q.mode)).await?;
+    let by = c.staff;
+    let report = st
+        .db
+        .call(move |conn| {
+            let report = import::import(conn, rows, q.mode)?;
+            let at = now();
+            for t in &report.tasks {
+                audit::record(conn, at, by, "import", About { task: Some(*t), ..About::default() }, "")?;
+            }
+            Ok(report)
+        })
+        .await?;
     // The new deliveries' codes get their slow hashes before the coordinator is told the import is done, so the
     // phones' first pull carries them.
     proof::hash_pending_codes(&st.db, st.settings.code_cost).await?;
@@ -352,7 +389,19 @@ async fn decide(
                 Decision::Cancel { reason } => EventPayload::Cancelled { reason },
             };
             let kind = payload.kind();
-            let state = log::append_decision(tx, Actor::Coordinator { staff: c.staff }, id, payload, now())?;
+            let about = About {
+                task: Some(id),
+                staff: match &payload {
+                    EventPayload::Assigned { staff }
+                    | EventPayload::Reassigned { staff }
+                    | EventPayload::CheckedOut { staff } => Some(*staff),
+                    _ => None,
+                },
+                device: None,
+            };
+            let at = now();
+            let state = log::append_decision(tx, Actor::Coordinator { staff: c.staff }, id, payload, at)?;
+            audit::record(tx, at, c.staff, kind.as_str(), about, "")?;
             tracing::info!(task = %id, decision = %kind, by = c.staff.0, "coordinator decision");
             Ok(state)
         })
@@ -607,7 +656,15 @@ async fn rotate_key(
             "retire_after is in the past: codes already printed would fail at once".into(),
         ));
     }
-    let id = st.db.call(move |conn| proof::rotate(conn, at, jx_core::Timestamp(req.retire_after))).await?;
+    let by = c.staff;
+    let id = st
+        .db
+        .call(move |conn| {
+            let id = proof::rotate(conn, at, jx_core::Timestamp(req.retire_after))?;
+            audit::record(conn, at, by, "rotate_key", About::default(), &format!("signing key {id} in force"))?;
+            Ok(id)
+        })
+        .await?;
     tracing::info!(by = c.staff.0, key = id, "signing key rotated");
     Ok(Json(serde_json::json!({ "key_id": id })))
 }
@@ -675,4 +732,24 @@ async fn staff_route(
     }
     let (home, green) = (q.return_home.unwrap_or(false), q.green_first.unwrap_or(true));
     st.db.call(move |conn| crate::geo::route(conn, staff, home, green).map(Json)).await
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    task: Option<String>,
+    /// A staff member: what they did and what was done to them.
+    staff: Option<u32>,
+    limit: Option<usize>,
+}
+
+/// The audit log, newest first, by task or by person (coordinators).
+async fn audit_log(
+    State(st): State<AppState>,
+    _c: Coordinator,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Vec<audit::AuditEntry>>> {
+    let Query(q) = q?;
+    let task = q.task.as_deref().map(parse_task).transpose()?;
+    let limit = q.limit.unwrap_or(200).min(5_000);
+    st.db.call(move |conn| audit::query(conn, task, q.staff.map(StaffId), limit).map(Json)).await
 }
