@@ -11,12 +11,14 @@
 mod blobs;
 mod error;
 mod events;
+mod privacy;
 mod schema;
 mod tasks;
 
 pub use blobs::BlobInfo;
 pub use error::{Result, StoreError};
 pub use events::{OutboxCounts, OutboxEntry, OutboxStatus};
+pub use privacy::Purged;
 pub use tasks::{BuildingStop, HistoryEntry, StatusBar, TaskDetail, TaskRow};
 
 use jx_core::token::{CentreKey, Keyring};
@@ -99,7 +101,7 @@ impl Store {
         let journal = if cfg!(target_arch = "wasm32") { "DELETE" } else { "WAL" };
         conn.execute_batch(&format!(
             "PRAGMA journal_mode = {journal}; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
-             PRAGMA busy_timeout = 5000;"
+             PRAGMA busy_timeout = 5000; PRAGMA secure_delete = ON;"
         ))?;
         let mut store = Store { conn, dir };
         schema::migrate(&mut store.conn, &path)?;

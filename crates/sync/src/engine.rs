@@ -173,6 +173,12 @@ impl SyncEngine {
                 });
             }
             Err(e) => {
+                // A revoked phone keeps nothing: residents' data, photos, its identity and key all go, and the app
+                // is back at enrolment.
+                if matches!(e, SyncError::Unauthorized { code, .. } if code == "device_revoked") {
+                    self.with_store(|s| s.wipe()).await?;
+                    tracing::warn!("this device was revoked by the centre: the store has been wiped");
+                }
                 let state = match e {
                     SyncError::Offline(_) => SyncState::Offline,
                     SyncError::Unauthorized { code, .. } => SyncState::Refused { code: code.clone() },

@@ -18,6 +18,13 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The store's database file and its write-ahead log, as text.
+fn file_text(dir: &std::path::Path) -> String {
+    let mut bytes = std::fs::read(dir.join(jx_store::DB_FILE)).expect("db file");
+    bytes.extend(std::fs::read(dir.join(format!("{}-wal", jx_store::DB_FILE))).unwrap_or_default());
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// The misbehaving link of the randomised runs.
 const FLAKY: Faults =
     Faults { down: false, cut_request: 0.3, cut_response: 0.3, delay: 0.2, max_delay: Duration::from_millis(80) };
@@ -178,16 +185,28 @@ async fn a_revoked_phone_stops_and_says_why() {
     let coord = login(&api, "c1").await;
     let root = tempfile::tempdir().expect("tempdir");
     let phone = enrol(&api, root.path(), 2).await;
+    assign(&api, &coord, 2, 5).await;
     let store = Arc::new(Mutex::new(Store::open(&phone.dir).expect("opens")));
     let engine =
-        SyncEngine::new(store, quick_config(format!("http://{}", centre.addr()), phone.token.clone())).expect("engine");
+        SyncEngine::new(Arc::clone(&store), quick_config(format!("http://{}", centre.addr()), phone.token.clone()))
+            .expect("engine");
     engine.sync_now().await.expect("syncs");
+    assert!(file_text(&phone.dir).contains("resident_name"), "the sheets were stored");
+    assert_eq!(
+        store.lock().expect("lock").tonight(phone.staff).expect("route").iter().map(|s| s.tasks.len()).sum::<usize>(),
+        5
+    );
     call(Method::POST, format!("{api}/devices/{}/revoke", phone.device), Some(&coord), None).await;
     let started = Instant::now();
     let err = engine.sync_now().await.expect_err("refused");
     assert!(started.elapsed() < Duration::from_secs(1), "a refusal is not retried");
     assert!(matches!(&err, SyncError::Unauthorized { code, .. } if code == "device_revoked"), "{err}");
     assert_eq!(engine.status().state, SyncState::Refused { code: "device_revoked".into() });
+    // The revoked phone keeps nothing: no identity (back to enrolment), no tasks, no residents.
+    let s = store.lock().expect("lock");
+    assert!(s.identity().expect("reads").is_none());
+    assert!(s.tonight(phone.staff).expect("reads").is_empty());
+    assert!(!file_text(&phone.dir).contains("resident_name"), "no task sheet is left in the file");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,86 @@
+//! Residents' data does not outlive its use on the phone: finished tasks are purged once the centre has all of
+//! them (and never before), their bytes are gone from the file, and a wipe leaves nothing.
+
+mod common;
+
+use common::*;
+use jx_core::event::{EventPayload, FailureReason};
+use jx_store::{DB_FILE, Purged, Store};
+
+const STAFF: jx_core::StaffId = jx_core::StaffId(4);
+
+fn file_contains(dir: &std::path::Path, needle: &str) -> bool {
+    let bytes = std::fs::read(dir.join(DB_FILE)).expect("db file");
+    let wal = std::fs::read(dir.join(format!("{DB_FILE}-wal"))).unwrap_or_default();
+    let n = needle.as_bytes();
+    [bytes, wal].iter().any(|b| b.windows(n.len()).any(|w| w == n))
+}
+
+#[test]
+fn a_finished_task_is_purged_only_when_the_centre_has_everything_and_the_retention_has_passed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = enrolled_store(dir.path(), STAFF, 4);
+    let tasks: Vec<_> = town().tasks[..4].iter().map(|t| t.id).collect();
+    let names: Vec<String> = town().tasks[..4].iter().map(|t| town().sheet(t).expect("sheet").resident_name).collect();
+    let mut photos = Vec::new();
+    let mut events = Vec::new();
+    for (i, t) in tasks[..3].iter().enumerate() {
+        let photo = s.put_blob(format!("\u{FF}\u{D8}photo {i}").as_bytes(), T0).expect("photo");
+        events.push(s.record(*t, EventPayload::Delivered { proof: full_delivery_proof(*t, photo) }, T0).expect("ok"));
+        photos.push(photo);
+    }
+    // Task 0: all acknowledged and uploaded. Task 1: its event still pending. Task 2: acknowledged, photo not
+    // uploaded. Task 3: still open (nobody home).
+    s.mark_sent(&[events[0].id, events[2].id]).expect("sent");
+    s.acknowledge(&[events[0].id, events[2].id]).expect("acked");
+    s.mark_blob_uploaded(&photos[0]).expect("uploaded");
+    s.mark_blob_uploaded(&photos[1]).expect("uploaded");
+    let failed = EventPayload::AttemptFailed {
+        reason: FailureReason::NobodyHome,
+        note: String::new(),
+        photos: vec![],
+        retry_at: None,
+    };
+    let e3 = s.record(tasks[3], failed, T0).expect("ok");
+    s.mark_sent(&[e3.id]).expect("sent");
+    s.acknowledge(&[e3.id]).expect("acked");
+    let later = jx_core::Timestamp(T0.millis() + 10_000);
+
+    assert_eq!(s.purge_finished(later, 3_600_000).expect("purge"), Purged::default(), "the retention has not passed");
+    assert!(file_contains(dir.path(), &names[0]));
+    let purged = s.purge_finished(later, 0).expect("purge");
+    assert_eq!(purged, Purged { tasks: 1, blobs: 1 });
+    assert!(s.task(tasks[0]).expect("reads").is_none());
+    assert!(!s.blob_path(&photos[0]).exists(), "the photo's file is gone");
+    for t in &tasks[1..] {
+        assert!(s.task(*t).expect("reads").is_some(), "{t} has something pending or is open");
+    }
+    assert!(s.blob_path(&photos[1]).exists() && s.blob_path(&photos[2]).exists());
+    assert!(!file_contains(dir.path(), &names[0]), "the name's bytes are overwritten, not just unlinked");
+    assert!(file_contains(dir.path(), &names[1]));
+    assert_eq!(s.verify_chain().expect("chain"), 4, "the device's own signed chain is whole");
+    assert_eq!(s.integrity_check().expect("check"), "ok");
+}
+
+#[test]
+fn a_wipe_leaves_an_empty_store_without_identity_key_or_a_residents_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = enrolled_store(dir.path(), STAFF, 10);
+    let photo = s.put_blob(b"\xFF\xD8door", T0).expect("photo");
+    let t = town().tasks[0].id;
+    s.record(t, EventPayload::Delivered { proof: full_delivery_proof(t, photo) }, T0).expect("ok");
+    let key_before = s.device_key().expect("key").public();
+    let name = town().sheet(&town().tasks[0]).expect("sheet").resident_name;
+    assert!(file_contains(dir.path(), &name));
+    s.wipe().expect("wiped");
+    assert!(s.identity().expect("reads").is_none(), "back to the enrol screen");
+    assert!(s.tonight(STAFF).expect("reads").is_empty());
+    assert_eq!(s.outbox_counts().expect("counts").waiting(), 0);
+    assert!(s.keyring().expect("reads").0.is_empty());
+    assert!(!s.blob_path(&photo).exists());
+    assert!(!file_contains(dir.path(), &name));
+    assert_ne!(s.device_key().expect("a new key").public(), key_before, "the old signing key is gone");
+    drop(s);
+    let s = Store::open(dir.path()).expect("reopens");
+    assert_eq!(s.integrity_check().expect("check"), "ok");
+}
