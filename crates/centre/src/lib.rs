@@ -24,6 +24,7 @@ pub mod routes;
 pub mod scan;
 pub mod sql;
 pub mod sync;
+pub mod tls;
 pub mod town;
 
 use axum::extract::{MatchedPath, Request};
@@ -59,6 +60,8 @@ pub struct Settings {
     /// How far (metres) outside its task's compound a handoff may be recorded before the board flags it.
     pub far_handoff_m: f64,
     pub login_limits: auth::LoginLimits,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    pub tls: Option<tls::TlsFiles>,
 }
 
 impl Settings {
@@ -76,6 +79,7 @@ impl Settings {
             code_cost: proof::CodeCost::default(),
             far_handoff_m: 150.0,
             login_limits: auth::LoginLimits::default(),
+            tls: None,
         }
     }
 }
@@ -91,13 +95,14 @@ pub struct AppState {
 /// A running centre: its address, and a handle to stop it gracefully.
 pub struct RunningCentre {
     pub addr: SocketAddr,
+    https: bool,
     shutdown: Option<oneshot::Sender<()>>,
     join: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningCentre {
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", if self.https { "https" } else { "http" }, self.addr)
     }
 
     /// Stops accepting connections, lets in-flight requests finish, and waits for the server to end.
@@ -152,26 +157,32 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
 /// Starts the centre on its listen address. With `signals`, ctrl-c and SIGTERM stop it gracefully too.
 pub async fn start(settings: Settings, signals: bool) -> anyhow::Result<RunningCentre> {
     let listen = settings.listen;
+    // A bad certificate stops the start before anything else happens.
+    let acceptor = settings.tls.as_ref().map(tls::acceptor).transpose()?;
     let state = open_state(settings).await?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = routes::router(state);
-    let join = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                if signals {
-                    tokio::select! {
-                        _ = rx => {}
-                        _ = shutdown_signal() => {}
-                    }
-                } else {
-                    let _ = rx.await;
-                }
-            })
-            .await
-    });
-    Ok(RunningCentre { addr, shutdown: Some(tx), join })
+    let stop = async move {
+        if signals {
+            tokio::select! {
+                _ = rx => {}
+                _ = shutdown_signal() => {}
+            }
+        } else {
+            let _ = rx.await;
+        }
+    };
+    let https = acceptor.is_some();
+    let join = match acceptor {
+        Some(acceptor) => {
+            let listener = tls::TlsListener::new(listener, acceptor)?;
+            tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stop).await })
+        }
+        None => tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stop).await }),
+    };
+    Ok(RunningCentre { addr, https, shutdown: Some(tx), join })
 }
 
 async fn shutdown_signal() {

@@ -33,6 +33,12 @@ struct Cli {
     /// Metres outside its task's compound at which a handoff's position is flagged on the board.
     #[arg(long, env = "JX_FAR_HANDOFF_M", default_value_t = 150.0)]
     far_handoff_m: f64,
+    /// Serve HTTPS: the certificate chain (PEM). Needs --tls-key.
+    #[arg(long, env = "JX_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM, PKCS#8 or RSA or SEC1). Needs --tls-cert.
+    #[arg(long, env = "JX_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -147,6 +153,10 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
     settings.database = cli.database.clone();
     settings.app_dir = cli.app_dir.clone();
     settings.far_handoff_m = cli.far_handoff_m;
+    settings.tls = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => Some(jx_centre::tls::TlsFiles { cert: cert.clone(), key: key.clone() }),
+        _ => None,
+    };
     let running = start(settings, true).await?;
     println!("泾小二 centre listening on {}/api/v1 (data in {})", running.url(), cli.data_dir.display());
     if cli.app_dir.is_some() {
