@@ -86,7 +86,7 @@ pub struct DeviceCaller {
     pub staff: StaffId,
 }
 
-fn bearer(parts: &Parts) -> ApiResult<String> {
+pub(crate) fn bearer(parts: &Parts) -> ApiResult<String> {
     let header = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)

@@ -353,3 +353,37 @@ fn random10() -> ApiResult<[u8; 10]> {
 fn is_mobile(phone: &str) -> bool {
     phone.len() == 11 && phone.starts_with('1') && phone.bytes().all(|b| b.is_ascii_digit())
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Whatever a coordinator uploads, the parsers answer rows or a located error, never a panic.
+        #[test]
+        fn parsing_any_upload_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = parse_csv(&bytes);
+            let _ = parse_json(&bytes);
+        }
+
+        /// Text that looks like the real thing: the header, then rows of random cells (quotes, commas, CJK, BOMs).
+        #[test]
+        fn csv_with_the_right_header_and_wild_cells_never_panics(
+            cells in prop::collection::vec(prop::collection::vec("[a-z0-9\"',号楼\u{FEFF} \n-]{0,12}", 0..15), 0..20),
+        ) {
+            let mut text = String::from("kind,case_number,service_item,resident_name,resident_phone,compound,building,unit,room,elderly,disabled,pregnant,follows_case\n");
+            for row in cells {
+                text.push_str(&row.join(","));
+                text.push('\n');
+            }
+            if let Ok(rows) = parse_csv(text.as_bytes()) {
+                for (line, _) in &rows {
+                    prop_assert!(*line >= 2);
+                }
+            }
+        }
+    }
+}

@@ -27,6 +27,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/health"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/refresh"),
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/staff"),
     ("post", "/api/v1/devices"),
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/openapi.json", get(openapi))
         .route("/auth/login", post(login))
+        .route("/auth/refresh", post(refresh))
         .route("/audit", get(audit_log))
         .route("/staff", get(list_staff))
         .route("/devices", post(enrol).get(list_devices))
@@ -752,4 +754,27 @@ async fn audit_log(
     let task = q.task.as_deref().map(parse_task).transpose()?;
     let limit = q.limit.unwrap_or(200).min(5_000);
     st.db.call(move |conn| audit::query(conn, task, q.staff.map(StaffId), limit).map(Json)).await
+}
+
+/// Trades a valid session token for a new one with a fresh expiry; the old one stops working at once.
+async fn refresh(State(st): State<AppState>, session: StaffSession, req: Request) -> ApiResult<Json<LoginResponse>> {
+    let (parts, _) = req.into_parts();
+    let old = crate::auth::bearer(&parts)?;
+    let ttl = st.settings.session_ttl_ms;
+    st.db
+        .call(move |tx| {
+            let n = tx.execute(
+                "DELETE FROM tokens WHERE token_hash = $1 AND device_id IS NULL",
+                crate::params![crate::auth::token_key(&old)],
+            )?;
+            if n == 0 {
+                return Err(ApiError::BadRequest("not_a_session", "only a login session can be refreshed".into()));
+            }
+            let row = tx.query_one("SELECT name FROM staff WHERE id = $1", crate::params![session.staff.0])?;
+            let token = new_token()?;
+            let expires_at = jx_core::Timestamp(now().millis() + ttl);
+            store_token(tx, &token, session.staff, None, Some(expires_at))?;
+            Ok(Json(LoginResponse { token, expires_at, staff: session.staff, name: row.text(0)?, role: session.role }))
+        })
+        .await
 }

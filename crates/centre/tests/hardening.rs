@@ -73,3 +73,22 @@ async fn every_coordinator_action_and_device_event_is_in_the_audit_log() {
     let (status, _) = c.call(Method::GET, "/audit", Some(&phone.token), None).await;
     assert!(status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN, "{status}");
 }
+
+#[tokio::test]
+async fn a_session_is_refreshed_into_a_new_token_and_the_old_one_stops_working() {
+    let c = centre().await;
+    let (_, first) = try_login(&c, "c2", jx_centre::town::DEMO_PASSWORD).await;
+    let old = first["token"].as_str().expect("token").to_string();
+    let (status, fresh) = c.call(Method::POST, "/auth/refresh", Some(&old), None).await;
+    assert_eq!(status, StatusCode::OK, "{fresh}");
+    let new = fresh["token"].as_str().expect("token").to_string();
+    assert_ne!(new, old);
+    assert!(fresh["expires_at"].as_i64() >= first["expires_at"].as_i64());
+    assert_eq!(c.call(Method::GET, "/tasks", Some(&new), None).await.0, StatusCode::OK);
+    assert_eq!(c.call(Method::GET, "/tasks", Some(&old), None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(c.call(Method::POST, "/auth/refresh", Some(&old), None).await.0, StatusCode::UNAUTHORIZED);
+    let phone = c.phone(9).await;
+    let (status, _) = c.call(Method::POST, "/auth/refresh", Some(&phone.token), None).await;
+    assert!(status.is_client_error(), "a device token is not a session: {status}");
+    assert_eq!(c.call(Method::GET, "/sync/pull?since=0", Some(&phone.token), None).await.0, StatusCode::OK);
+}

@@ -382,6 +382,22 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Decoding is fed bytes from the network and from disk: any bytes, and any corruption of a real
+        /// envelope, give an error or an envelope, never a panic; a flipped byte never yields the same event.
+        #[test]
+        fn decoding_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+                                 flip in 0usize..400, bit in 0u8..8) {
+            let _ = Envelope::decode(&bytes);
+            let good = Envelope { signature: Some(Signature([9; 64])), ..sample() }.encode();
+            let mut bad = good.clone();
+            let i = flip % bad.len();
+            bad[i] ^= 1 << bit;
+            if let Ok(e) = Envelope::decode(&bad) {
+                proptest::prop_assert_ne!(e.encode(), good.clone());
+            }
+            let _ = Envelope::decode(&good[..i]);
+        }
+
         /// Events travel as JSON and are signed over their binary form: any position a phone reports must come back
         /// from JSON bit for bit, or the centre would see a forged signature.
         #[test]
