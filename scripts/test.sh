@@ -22,6 +22,9 @@ step "crash and fault-injection suites (they print what they did)"
 cargo test -p jx-store --test kill -- --nocapture
 cargo test -p jx-sync --test faults randomised_faults -- --nocapture
 
+step "schemathesis against the centre's OpenAPI document (bounded; any 5xx fails)"
+bash scripts/schemathesis.sh
+
 start_throwaway_postgres
 step "the centre's conformance suite again, on PostgreSQL"
 JX_TEST_POSTGRES="$JX_TEST_POSTGRES" cargo test -p jx-centre --test api --test proof --test geo --test hardening
