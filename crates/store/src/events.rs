@@ -198,7 +198,7 @@ impl Store {
 }
 
 /// Appends one event inside `tx`.
-fn append(
+pub(crate) fn append(
     tx: &Transaction<'_>,
     identity: &DeviceIdentity,
     key: &jx_core::sign::DeviceKey,

@@ -9,6 +9,7 @@
 //! called by them, and it never talks to the network.
 
 mod blobs;
+mod drafts;
 mod error;
 mod events;
 mod privacy;

@@ -81,6 +81,7 @@ impl Store {
         };
         let tx = self.conn.transaction()?;
         for table in [
+            "drafts",
             "event_blobs",
             "blobs",
             "events",

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_device_key.sql"),
     include_str!("../migrations/0003_keyring.sql"),
     include_str!("../migrations/0004_blob_bytes.sql"),
+    include_str!("../migrations/0005_drafts.sql"),
 ];
 
 /// The schema version this build writes.

@@ -33,7 +33,7 @@ fn a_new_store_is_migrated_in_wal_mode_and_sound() {
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("pragma");
     assert_eq!(mode, "wal");
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("pragma");
-    assert_eq!(version, 4, "every migration applied");
+    assert_eq!(version, 5, "every migration applied");
     // Reopening an up-to-date store migrates nothing and keeps its data.
     let mut s = Store::open(dir.path()).expect("reopens");
     s.set_cursor("c1").expect("writes");
@@ -70,7 +70,7 @@ fn a_store_from_a_newer_app_is_refused_and_left_untouched() {
     }
     let before = std::fs::read(&path).expect("reads");
     let err = Store::open(dir.path()).err().expect("refused");
-    assert!(matches!(err, StoreError::NewerSchema { found: 99, supported: 4, .. }), "{err}");
+    assert!(matches!(err, StoreError::NewerSchema { found: 99, supported: 5, .. }), "{err}");
     assert!(err.to_string().contains("update the app"));
     assert_eq!(std::fs::read(&path).expect("reads"), before);
 }
@@ -432,4 +432,36 @@ fn the_remaining_stops_are_reordered_offline_with_skipped_buildings_last() {
     assert_eq!(again.len(), stops.len() - 1);
     assert_eq!(again.last().map(|b| (b.compound, b.building)), Some(skipped));
     assert!(again.iter().all(|b| (b.compound, b.building) != gone));
+}
+
+#[test]
+fn a_draft_survives_reopening_and_is_deleted_with_the_handoff_it_became() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = enrolled_store(dir.path(), STAFF, 3);
+    let tasks: Vec<_> = assigned_sheets(STAFF, 3, 0).into_iter().map(|(sh, _)| sh.task.id).collect();
+    assert_eq!(s.latest_draft().expect("reads"), None);
+    s.save_draft(tasks[0], r#"{"step":1}"#, T0).expect("saves");
+    s.save_draft(tasks[1], r#"{"step":2}"#, jx_core::Timestamp(T0.0 + 5)).expect("saves");
+    s.save_draft(tasks[0], r#"{"step":3}"#, jx_core::Timestamp(T0.0 + 9)).expect("replaces");
+    drop(s);
+    let mut s = Store::open(dir.path()).expect("reopens");
+    assert_eq!(s.draft(tasks[0]).expect("reads").as_deref(), Some(r#"{"step":3}"#));
+    assert_eq!(s.latest_draft().expect("reads"), Some((tasks[0], r#"{"step":3}"#.to_string())), "the last touched");
+
+    // A refused handoff (no proof) keeps the draft and writes no event.
+    let err = s.record_closing_draft(tasks[0], EventPayload::Delivered { proof: HandoffProof::default() }, T0);
+    assert!(matches!(err, Err(StoreError::ProofIncomplete(_))), "{err:?}");
+    assert!(s.draft(tasks[0]).expect("reads").is_some());
+    assert_eq!(s.chain().expect("reads").len(), 0);
+
+    // A recorded one deletes it in the same transaction.
+    let photo = s.put_blob(b"\xFF\xD8\xFFphoto", T0).expect("photo");
+    s.record_closing_draft(tasks[0], delivered(tasks[0], photo), T0).expect("records");
+    assert_eq!(s.draft(tasks[0]).expect("reads"), None);
+    assert_eq!(s.chain().expect("reads").len(), 1);
+    assert_eq!(s.latest_draft().expect("reads").map(|d| d.0), Some(tasks[1]));
+
+    // Wiping the phone takes drafts too.
+    s.wipe().expect("wipes");
+    assert_eq!(s.latest_draft().expect("reads"), None);
 }

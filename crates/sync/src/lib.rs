@@ -9,8 +9,10 @@
 //! crate or anything of the UI.
 
 mod engine;
+mod enrol;
 mod retry;
 mod rt;
 
 pub use engine::{RoundReport, SyncConfig, SyncEngine, SyncError, SyncProgress, SyncState, SyncStatus};
+pub use enrol::{Enrolled, enrol};
 pub use retry::Backoff;

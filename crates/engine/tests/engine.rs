@@ -1,0 +1,246 @@
+//! The engine as the screens use it, against a real centre on loopback with the demo town, over a real SQLite
+//! store: enrolment, tonight's route, a delivery step by step (killed half-way and resumed), refusals on the spot,
+//! a failed visit, and the sync that brings it all to the centre with its photo.
+
+use jx_centre::{Settings, start};
+use jx_core::TaskId;
+use jx_core::event::{FailureReason, Fix};
+use jx_core::model::TaskKind;
+use jx_engine::draft::Step;
+use jx_engine::protocol::{Chip, QrProblem};
+use jx_engine::{Engine, EngineError, EngineOptions, Request, Response};
+use jx_store::Store;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = jx_centre::town::DEMO_PASSWORD;
+
+async fn call(method: reqwest::Method, url: String, token: Option<&str>, body: Option<Value>) -> reqwest::Response {
+    let mut req = reqwest::Client::new().request(method, url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.expect("reaches the centre")
+}
+
+async fn coordinator(api: &str) -> String {
+    let v: Value = call(
+        reqwest::Method::POST,
+        format!("{api}/auth/login"),
+        None,
+        Some(json!({"login": "c1", "password": PASSWORD})),
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    v["token"].as_str().expect("token").to_string()
+}
+
+async fn bytes(api: &str, coord: &str, path: &str) -> Vec<u8> {
+    let res = call(reqwest::Method::GET, format!("{api}{path}"), Some(coord), None).await;
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.bytes().await.expect("body").to_vec()
+}
+
+/// The resident's 6-digit code, read off the slip the centre prints for them.
+async fn slip_code(api: &str, coord: &str, task: TaskId) -> String {
+    let html = String::from_utf8(bytes(api, coord, &format!("/tasks/{task}/slip")).await).expect("utf-8");
+    let at = html.find("class=\"code\">").expect("the slip shows the code") + "class=\"code\">".len();
+    html[at..at + 6].to_string()
+}
+
+fn open(dir: &std::path::Path) -> Engine {
+    Engine::new(Store::open(dir).expect("store opens"), EngineOptions { sync_every: None })
+}
+
+async fn ask(e: &Engine, req: Request) -> Result<Response, EngineError> {
+    e.handle(req).await
+}
+
+fn step(r: Result<Response, EngineError>) -> Step {
+    match r {
+        Ok(Response::Draft(d)) => d.current(),
+        other => panic!("expected a draft, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_is_taken_step_by_step_survives_a_kill_and_reaches_the_centre() {
+    let centre_dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Settings::new(centre_dir.path());
+    s.listen = "127.0.0.1:0".parse().expect("addr");
+    s.demo = true;
+    s.code_cost = jx_centre::proof::CodeCost { m_kib: 64, t: 1 };
+    let centre = start(s, false).await.expect("centre starts");
+    let base = format!("http://{}", centre.addr);
+    let api = format!("{base}/api/v1");
+    let coord = coordinator(&api).await;
+
+    // The coordinator gives s01 three deliveries for tonight.
+    let list: Value = call(reqwest::Method::GET, format!("{api}/tasks?status=created"), Some(&coord), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let created = list.as_array().expect("a list");
+    let deliveries_created: Vec<String> =
+        created.iter().filter(|t| t["kind"] == "delivery").map(|t| t["id"].as_str().expect("id").to_string()).collect();
+    for id in deliveries_created.iter().take(3) {
+        let res = call(
+            reqwest::Method::POST,
+            format!("{api}/tasks/{id}/decisions"),
+            Some(&coord),
+            Some(json!({"assign": {"staff": 1}})),
+        )
+        .await;
+        assert!(res.status().is_success(), "{}", res.status());
+    }
+
+    let phone = tempfile::tempdir().expect("tempdir");
+    let engine = open(phone.path());
+    assert!(matches!(ask(&engine, Request::Hello).await, Ok(Response::Hello(h)) if h.me.is_none()));
+    assert!(matches!(ask(&engine, Request::Tonight { from: None }).await, Err(EngineError::NotEnrolled)));
+
+    // Enrolment: a wrong password and a coordinator are refused, and nothing is kept.
+    let enrol = |login: &str, password: &str| Request::Enrol {
+        centre_url: base.clone(),
+        login: login.into(),
+        password: password.into(),
+    };
+    assert!(matches!(ask(&engine, enrol("s01", "wrong")).await, Err(EngineError::LoginRefused { .. })));
+    assert!(matches!(ask(&engine, enrol("c1", PASSWORD)).await, Err(EngineError::NotStaff)));
+    let bad_url = Request::Enrol { centre_url: "ftp://x".into(), login: "s01".into(), password: PASSWORD.into() };
+    assert!(matches!(ask(&engine, bad_url).await, Err(EngineError::BadCentreUrl)));
+    let me = match ask(&engine, enrol("s01", PASSWORD)).await {
+        Ok(Response::Enrolled(me)) => me,
+        other => panic!("enrols: {other:?}"),
+    };
+    assert_eq!(me.staff.0, 1);
+    assert!(matches!(ask(&engine, enrol("s01", PASSWORD)).await, Err(EngineError::AlreadyEnrolled)));
+
+    // Tonight's route came with the first pull.
+    let Ok(Response::Tonight(tonight)) = ask(&engine, Request::Tonight { from: None }).await else { panic!("tonight") };
+    assert_eq!(tonight.total, 3, "the three deliveries");
+    assert_eq!(tonight.done, 0);
+    let rows: Vec<_> = tonight.todo.iter().flat_map(|s| s.tasks.clone()).collect();
+    let deliveries: Vec<TaskId> = rows.iter().filter(|r| r.kind == TaskKind::Delivery).map(|r| r.id).collect();
+    assert!(deliveries.len() >= 2, "two deliveries to work with");
+    let (task, other) = (deliveries[0], deliveries[1]);
+
+    // The packet: another task's label and the resident's code are refused on the spot, with why.
+    let other_label = bytes(&api, &coord, &format!("/tasks/{other}/qr?kind=packet&format=png")).await;
+    match ask(&engine, Request::ScanPacket { task, photo: other_label }).await {
+        Err(EngineError::WrongQr { problem: QrProblem::OtherTask { short, mine } }) => {
+            assert_eq!(short, other.short());
+            assert!(mine, "the other packet is also this phone's");
+        }
+        other => panic!("another task's label must be refused: {other:?}"),
+    }
+    let resident_qr = bytes(&api, &coord, &format!("/tasks/{task}/qr?kind=resident&format=png")).await;
+    assert!(matches!(
+        ask(&engine, Request::ScanPacket { task, photo: resident_qr.clone() }).await,
+        Err(EngineError::WrongQr { problem: QrProblem::WrongKind })
+    ));
+    assert!(matches!(
+        ask(&engine, Request::ScanPacket { task, photo: b"not a photo".to_vec() }).await,
+        Err(EngineError::BadPhoto { .. })
+    ));
+    let label = bytes(&api, &coord, &format!("/tasks/{task}/qr?kind=packet&format=png")).await;
+    assert_eq!(step(ask(&engine, Request::ScanPacket { task, photo: label }).await), Step::Confirm);
+
+    // The app is killed here; the next start resumes at the resident's confirmation.
+    drop(engine);
+    let engine = open(phone.path());
+    match ask(&engine, Request::Hello).await {
+        Ok(Response::Hello(h)) => assert_eq!(h.resume, Some(task)),
+        other => panic!("hello: {other:?}"),
+    }
+    assert_eq!(step(ask(&engine, Request::Begin { task }).await), Step::Confirm);
+
+    // The resident's code: a wrong one and a malformed one are refused; the right one moves on.
+    let code = slip_code(&api, &coord, task).await;
+    let wrong = format!("{:06}", (code.parse::<u32>().expect("digits") + 1) % 1_000_000);
+    assert!(matches!(ask(&engine, Request::TypeCode { task, code: wrong }).await, Err(EngineError::CodeWrong)));
+    assert!(matches!(
+        ask(&engine, Request::TypeCode { task, code: "12a456".into() }).await,
+        Err(EngineError::CodeMalformed)
+    ));
+    assert_eq!(step(ask(&engine, Request::TypeCode { task, code: code.clone() }).await), Step::Photo);
+
+    // The photo: a corrupt one is refused and loses nothing; a real one is kept, shrunk, with a preview.
+    let mut corrupt = resident_qr.clone();
+    corrupt.truncate(corrupt.len() / 2);
+    assert!(matches!(
+        ask(&engine, Request::AddPhoto { task, material: None, photo: corrupt }).await,
+        Err(EngineError::BadPhoto { .. })
+    ));
+    let draft = match ask(&engine, Request::AddPhoto { task, material: None, photo: resident_qr }).await {
+        Ok(Response::Draft(d)) => d,
+        other => panic!("photo: {other:?}"),
+    };
+    assert_eq!(draft.current(), Step::Rating);
+    assert_eq!(draft.photos.len(), 1);
+    assert!(draft.photos[0].thumb.starts_with("data:image/jpeg;base64,"));
+    assert!(matches!(ask(&engine, Request::Rate { task, stars: Some(9) }).await, Err(EngineError::BadRating)));
+    assert_eq!(step(ask(&engine, Request::Rate { task, stars: Some(5) }).await), Step::Ready);
+
+    // Without a position the proof is incomplete: nothing is recorded, the draft stays.
+    match ask(&engine, Request::Finish { task }).await {
+        Err(EngineError::ProofIncomplete { gaps }) => assert_eq!(gaps.len(), 1, "{gaps:?}"),
+        other => panic!("no position: {other:?}"),
+    }
+    let town = jx_core::demo::demo_town();
+    let sheet = town.tasks.iter().find(|t| t.id == task).expect("a demo task");
+    let at = town
+        .compound(sheet.address.compound)
+        .and_then(|c| c.building(sheet.address.building))
+        .expect("its building")
+        .position;
+    assert_eq!(step(ask(&engine, Request::Locate { task, fix: Fix { at, accuracy_m: 8.0 } }).await), Step::Ready);
+    match ask(&engine, Request::Finish { task }).await {
+        Ok(Response::Recorded { next }) => assert!(next.is_some_and(|n| n != task), "the route moves on"),
+        other => panic!("finish: {other:?}"),
+    }
+    assert!(matches!(ask(&engine, Request::Hello).await, Ok(Response::Hello(h)) if h.resume.is_none()));
+
+    // A failed visit: "another time" needs the time; "nobody home" is recorded.
+    let fail =
+        |reason, retry_at| Request::Fail { task: other, reason, note: " 敲门无人 ".into(), retry_at, photo: None };
+    assert!(matches!(ask(&engine, fail(FailureReason::AnotherTime, None)).await, Err(EngineError::RetryTimeNeeded)));
+    assert!(matches!(ask(&engine, fail(FailureReason::NobodyHome, None)).await, Ok(Response::Recorded { .. })));
+
+    let Ok(Response::Tonight(after)) = ask(&engine, Request::Tonight { from: Some(at) }).await else {
+        panic!("tonight")
+    };
+    assert_eq!(after.done, 2);
+    assert!(after.todo.iter().flat_map(|s| &s.tasks).all(|r| r.id != task && r.id != other));
+
+    // Offline so far: two facts and a photo wait. A round takes them to the centre.
+    let Ok(Response::Sync(before)) = ask(&engine, Request::Sync { online: false }).await else { panic!("sync") };
+    assert_eq!((before.chip, before.waiting, before.photos_waiting), (Chip::Offline, 2, 1));
+    let report = engine.sync_round().await.expect("a round");
+    assert_eq!((report.accepted, report.blobs_uploaded), (2, 1));
+    let Ok(Response::Sync(synced)) = ask(&engine, Request::Sync { online: true }).await else { panic!("sync") };
+    assert_eq!((synced.chip, synced.waiting, synced.photos_waiting), (Chip::Synced, 0, 0));
+    let Ok(Response::Outbox(outbox)) = ask(&engine, Request::Outbox).await else { panic!("outbox") };
+    assert_eq!(outbox.lines.len(), 2);
+    assert!(outbox.lines.iter().all(|l| l.status == "acknowledged"), "{outbox:?}");
+
+    // The centre has the delivery, proven, and its photo.
+    let detail: Value =
+        call(reqwest::Method::GET, format!("{api}/tasks/{task}"), Some(&coord), None).await.json().await.expect("json");
+    assert_eq!(detail["state"]["status"], "delivered", "{detail}");
+    assert_eq!(detail["proof_gaps"], json!([]), "{detail}");
+    let photo = draft.photos[0].sha256.to_hex();
+    let blob = call(reqwest::Method::GET, format!("{api}/blobs/{photo}"), Some(&coord), None).await;
+    assert!(blob.status().is_success(), "{}", blob.status());
+    let failed: Value = call(reqwest::Method::GET, format!("{api}/tasks/{other}"), Some(&coord), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(failed["state"]["status"], "attempt_failed", "{failed}");
+}

@@ -1,0 +1,79 @@
+//! `jx-worker`: the web build's dedicated worker, which runs the engine off the page's thread.
+//!
+//! It owns the worker's side of the page ↔ engine conversation and the browser storage the engine lives on:
+//! SQLite's OPFS "sync access handle pool" VFS (`sqlite-wasm-vfs`), which persists the store in the origin's
+//! private file system and exists only in dedicated workers. Each message from the page is
+//! `{id, req}` with `req` a JSON [`jx_engine::Request`]; each answer is `{id, ans}` with `ans` a JSON
+//! `Result<Response, EngineError>`. Before it can answer, it posts `{ready: true}` (or `{fatal: "…"}` if the
+//! storage cannot be opened, e.g. a second tab holds it).
+//!
+//! It must never import the UI or the centre. On native targets it is empty: there the engine runs in-process.
+
+#[cfg(target_arch = "wasm32")]
+mod web {
+    use jx_engine::{Answer, Engine, EngineError, EngineOptions, Request};
+    use std::rc::Rc;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::*;
+    use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+    fn scope() -> DedicatedWorkerGlobalScope {
+        js_sys::global().unchecked_into()
+    }
+
+    fn post(fields: &[(&str, JsValue)]) {
+        let msg = js_sys::Object::new();
+        for (k, v) in fields {
+            let _ = js_sys::Reflect::set(&msg, &JsValue::from_str(k), v);
+        }
+        let _ = scope().post_message(&msg);
+    }
+
+    async fn open() -> Result<Engine, String> {
+        use sqlite_wasm_vfs::sahpool::{OpfsSAHPoolCfgBuilder, install};
+        let cfg = OpfsSAHPoolCfgBuilder::new().directory("jing-xiaoer").build();
+        install::<sqlite_wasm_rs::WasmOsCallback>(&cfg, true)
+            .await
+            .map_err(|e| format!("the browser's storage cannot be opened (is the app open in another tab?): {e}"))?;
+        let store = jx_store::Store::open("/jx").map_err(|e| e.to_string())?;
+        Ok(Engine::new(store, EngineOptions::default()))
+    }
+
+    fn answer(id: JsValue, ans: &Answer) {
+        let json = serde_json::to_string(ans).unwrap_or_else(|e| {
+            let err: Answer = Err(EngineError::Internal { detail: format!("an answer could not be encoded: {e}") });
+            serde_json::to_string(&err).unwrap_or_default()
+        });
+        post(&[("id", id), ("ans", JsValue::from_str(&json))]);
+    }
+
+    fn on_message(engine: Rc<Engine>, ev: MessageEvent) {
+        let data = ev.data();
+        let id = js_sys::Reflect::get(&data, &JsValue::from_str("id")).unwrap_or(JsValue::NULL);
+        let req = js_sys::Reflect::get(&data, &JsValue::from_str("req")).ok().and_then(|r| r.as_string());
+        wasm_bindgen_futures::spawn_local(async move {
+            let ans = match req.as_deref().map(serde_json::from_str::<Request>) {
+                Some(Ok(req)) => engine.handle(req).await,
+                Some(Err(e)) => Err(EngineError::Internal { detail: format!("a request could not be read: {e}") }),
+                None => Err(EngineError::Internal { detail: "a message without a request".into() }),
+            };
+            answer(id, &ans);
+        });
+    }
+
+    #[wasm_bindgen(start)]
+    pub fn start() {
+        wasm_bindgen_futures::spawn_local(async {
+            match open().await {
+                Ok(engine) => {
+                    let engine = Rc::new(engine);
+                    let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |ev| on_message(Rc::clone(&engine), ev));
+                    scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
+                    handler.forget();
+                    post(&[("ready", JsValue::TRUE)]);
+                }
+                Err(e) => post(&[("fatal", JsValue::from_str(&e))]),
+            }
+        });
+    }
+}
