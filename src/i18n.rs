@@ -1,6 +1,13 @@
 //! The one translation layer: every string a user sees comes from here, in zh-CN first and English second.
-//! Components name a [`Msg`]; they never hold a literal.
+//! Components name a [`Msg`] (or hand an engine error, a proof gap, a status to one of the functions below); they
+//! never hold a literal.
 
+use jx_core::event::{EventKind, FailureReason};
+use jx_core::model::{Address, ProofRequirement, TaskKind};
+use jx_core::proof::Gap;
+use jx_core::state::TaskStatus;
+use jx_engine::EngineError;
+use jx_engine::protocol::{Chip, QrProblem, SyncView};
 use std::fmt;
 
 /// The languages of the app. Chinese is the default.
@@ -27,62 +34,543 @@ impl Lang {
             Lang::En => "en",
         }
     }
-}
 
-/// Every message of the app.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Msg {
-    AppName,
-    Tagline,
-    ComingSoon,
-    DemoTown,
-    Compounds(usize),
-    TeamMembers(usize),
-    TasksTonight { deliveries: usize, pickups: usize },
-    SwitchLanguage,
-}
-
-/// The text of `msg` in `lang`.
-pub fn tr(lang: Lang, msg: Msg) -> String {
-    let zh = lang == Lang::ZhCn;
-    let pick = |a: &str, b: &str| if zh { a.to_string() } else { b.to_string() };
-    match msg {
-        Msg::AppName => pick("泾小二", "Jing Xiaoer"),
-        Msg::Tagline => {
-            pick("社区事务受理 · 上门送达与代办收件", "Community affairs: door-to-door delivery and pickup")
-        }
-        Msg::ComingSoon => {
-            pick("今晚的路线、交接与同步即将上线。", "Tonight's route, handoffs and sync are on their way.")
-        }
-        Msg::DemoTown => pick("演示社区", "Demo town"),
-        Msg::Compounds(n) => {
-            if zh {
-                format!("{n} 个小区")
-            } else {
-                format!("{n} compounds")
-            }
-        }
-        Msg::TeamMembers(n) => {
-            if zh {
-                format!("{n} 名泾小二")
-            } else {
-                format!("{n} team members")
-            }
-        }
-        Msg::TasksTonight { deliveries, pickups } => {
-            if zh {
-                format!("今晚 {deliveries} 件送达，{pickups} 件收件")
-            } else {
-                format!("Tonight: {deliveries} deliveries, {pickups} pickups")
-            }
-        }
-        Msg::SwitchLanguage => pick("English", "中文"),
+    pub fn from_tag(tag: &str) -> Lang {
+        if tag == "en" { Lang::En } else { Lang::ZhCn }
     }
 }
 
 impl fmt::Display for Lang {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.tag())
+    }
+}
+
+/// Every fixed message of the app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    AppName,
+    Tagline,
+    SwitchLanguage,
+    DarkTheme,
+    LightTheme,
+    LargeText,
+    NormalText,
+    Loading,
+    EngineDown,
+    // Enrol
+    EnrolTitle,
+    EnrolHelp,
+    CentreUrl,
+    Login,
+    Password,
+    EnrolButton,
+    Enrolling,
+    // Tonight
+    Tonight,
+    Progress { done: u32, total: u32 },
+    GreenOpen(u32),
+    Conflicts(u32),
+    Building(u16),
+    Compound(u32),
+    NothingTonight,
+    FinishedStops,
+    Outbox,
+    GreenChannel,
+    HalfDone,
+    // Task
+    Back,
+    Call,
+    CaseNumber,
+    ServiceItem,
+    Resident,
+    Phone,
+    Address,
+    NeedsProof,
+    Materials,
+    Original,
+    Copy,
+    Required,
+    History,
+    StartHandoff(TaskKind),
+    ResumeHandoff,
+    StartFail,
+    Attempts(u32),
+    Mine,
+    NotMine,
+    // Handoff
+    StepOf { n: usize, of: usize },
+    StepPacket,
+    StepPacketHelp,
+    StepConfirm,
+    StepConfirmHelp,
+    StepPhoto,
+    StepPhotoHelp,
+    StepMaterials,
+    StepMaterialsHelp,
+    StepSignature,
+    StepSignatureHelp,
+    StepRating,
+    StepRatingHelp,
+    StepReady,
+    TakePhoto,
+    ScanResidentQr,
+    OrTypeCode,
+    CodePlaceholder,
+    CheckCode,
+    OrSign,
+    SignHere,
+    ClearSignature,
+    SignatureDone,
+    NoLabel,
+    Absent,
+    Stars(u8),
+    Declines,
+    Finish,
+    Working,
+    Locating,
+    LocationUnknown,
+    LocateAgain,
+    Accuracy(u32),
+    Abandon,
+    Done,
+    // Fail
+    FailTitle,
+    Reason,
+    Note,
+    RetryAt,
+    OptionalPhoto,
+    RecordFailure,
+    // Outbox and sync
+    OutboxEmpty,
+    SyncNow,
+    Why,
+    PhotosWaiting(u32),
+    RejectedHelp,
+}
+
+fn pick(lang: Lang, zh: &str, en: &str) -> String {
+    if lang == Lang::ZhCn { zh.to_string() } else { en.to_string() }
+}
+
+/// The text of `msg` in `lang`.
+pub fn tr(lang: Lang, msg: Msg) -> String {
+    let zh = lang == Lang::ZhCn;
+    let p = |a: &str, b: &str| pick(lang, a, b);
+    match msg {
+        Msg::AppName => p("泾小二", "Jing Xiaoer"),
+        Msg::Tagline => p("社区事务受理 · 上门送达与代办收件", "Community affairs: door-to-door delivery and pickup"),
+        Msg::SwitchLanguage => p("English", "中文"),
+        Msg::DarkTheme => p("夜间", "Dark"),
+        Msg::LightTheme => p("日间", "Light"),
+        Msg::LargeText => p("大字", "Large text"),
+        Msg::NormalText => p("标准字", "Normal text"),
+        Msg::Loading => p("正在打开…", "Opening…"),
+        Msg::EngineDown => p("手机存储无法打开", "The phone's storage cannot be opened"),
+        Msg::EnrolTitle => p("登记这部手机", "Enrol this phone"),
+        Msg::EnrolHelp => p(
+            "只需登记一次：之后无需再登录，直到中心注销这部手机。",
+            "Once only: no login again until the centre revokes this phone.",
+        ),
+        Msg::CentreUrl => p("中心地址", "Centre address"),
+        Msg::Login => p("工号", "Login"),
+        Msg::Password => p("密码", "Password"),
+        Msg::EnrolButton => p("登记", "Enrol"),
+        Msg::Enrolling => p("正在登记…", "Enrolling…"),
+        Msg::Tonight => p("今晚路线", "Tonight's route"),
+        Msg::Progress { done, total } => {
+            if zh {
+                format!("已完成 {done}/{total}")
+            } else {
+                format!("Done {done}/{total}")
+            }
+        }
+        Msg::GreenOpen(n) => {
+            if zh {
+                format!("绿色通道待办 {n}")
+            } else {
+                format!("{n} green-channel open")
+            }
+        }
+        Msg::Conflicts(n) => {
+            if zh {
+                format!("冲突 {n}")
+            } else {
+                format!("{n} conflicts")
+            }
+        }
+        Msg::Building(b) => {
+            if zh {
+                format!("{b}号楼")
+            } else {
+                format!("Building {b}")
+            }
+        }
+        Msg::Compound(c) => {
+            if zh {
+                format!("小区 {c}")
+            } else {
+                format!("Compound {c}")
+            }
+        }
+        Msg::NothingTonight => p("今晚没有任务。", "Nothing for you tonight."),
+        Msg::FinishedStops => p("已走完", "Finished"),
+        Msg::Outbox => p("待发送", "Outbox"),
+        Msg::GreenChannel => p("绿色通道", "Green channel"),
+        Msg::HalfDone => p("进行中", "In progress"),
+        Msg::Back => p("返回", "Back"),
+        Msg::Call => p("拨打电话", "Call"),
+        Msg::CaseNumber => p("办件编号", "Case number"),
+        Msg::ServiceItem => p("事项", "Service"),
+        Msg::Resident => p("居民", "Resident"),
+        Msg::Phone => p("电话", "Phone"),
+        Msg::Address => p("地址", "Address"),
+        Msg::NeedsProof => p("交接凭证", "Proof needed"),
+        Msg::Materials => p("材料清单", "Checklist"),
+        Msg::Original => p("原件", "original"),
+        Msg::Copy => p("复印件", "copy"),
+        Msg::Required => p("必需", "required"),
+        Msg::History => p("记录", "History"),
+        Msg::StartHandoff(TaskKind::Delivery) => p("开始送达", "Start delivery"),
+        Msg::StartHandoff(TaskKind::Pickup) => p("开始收件", "Start pickup"),
+        Msg::ResumeHandoff => p("继续交接", "Resume handoff"),
+        Msg::StartFail => p("未能交接", "Could not hand over"),
+        Msg::Attempts(n) => {
+            if zh {
+                format!("已上门 {n} 次未成")
+            } else {
+                format!("{n} failed visits")
+            }
+        }
+        Msg::Mine => p("本机", "this phone"),
+        Msg::NotMine => p("中心", "centre"),
+        Msg::StepOf { n, of } => {
+            if zh {
+                format!("第 {n} 步，共 {of} 步")
+            } else {
+                format!("Step {n} of {of}")
+            }
+        }
+        Msg::StepPacket => p("扫描材料袋标签", "Scan the packet's label"),
+        Msg::StepPacketHelp => p("对准材料袋上的二维码拍照。", "Take a photo of the QR code on the packet's label."),
+        Msg::StepConfirm => p("居民确认", "The resident confirms"),
+        Msg::StepConfirmHelp => p(
+            "扫描居民的二维码，或输入回执上的 6 位数字，或请居民签名。",
+            "Scan the resident's QR code, or type the 6 digits on their slip, or ask them to sign.",
+        ),
+        Msg::StepPhoto => p("交接照片", "Handoff photo"),
+        Msg::StepPhotoHelp => p("拍一张交接的照片。", "Take a photo of the handoff."),
+        Msg::StepMaterials => p("核对材料", "Check the materials"),
+        Msg::StepMaterialsHelp => {
+            p("每件材料拍一张照片；缺少的材料标为“没有”。", "Photograph each item; mark missing ones as absent.")
+        }
+        Msg::StepSignature => p("居民授权签名", "The resident's authorisation"),
+        Msg::StepSignatureHelp => {
+            p("请居民在下方签名，授权代办。", "Ask the resident to sign below to authorise the proxy.")
+        }
+        Msg::StepRating => p("请居民评价", "The resident's rating"),
+        Msg::StepRatingHelp => p("请把手机交给居民，点一下。", "Hand the phone to the resident to tap."),
+        Msg::StepReady => p("可以完成了", "Ready to finish"),
+        Msg::TakePhoto => p("拍照", "Take photo"),
+        Msg::ScanResidentQr => p("扫居民二维码", "Scan resident's QR"),
+        Msg::OrTypeCode => p("或输入 6 位数字", "or type the 6 digits"),
+        Msg::CodePlaceholder => p("6 位数字", "6 digits"),
+        Msg::CheckCode => p("核对", "Check"),
+        Msg::OrSign => p("或请居民签名", "or ask them to sign"),
+        Msg::SignHere => p("请在此签名", "Sign here"),
+        Msg::ClearSignature => p("重签", "Clear"),
+        Msg::SignatureDone => p("签好了", "Signed"),
+        Msg::NoLabel => p("没有标签", "No label"),
+        Msg::Absent => p("没有", "Absent"),
+        Msg::Stars(n) => match (zh, n) {
+            (true, 1) => "很不满意".into(),
+            (true, 2) => "不满意".into(),
+            (true, 3) => "一般".into(),
+            (true, 4) => "满意".into(),
+            (true, _) => "很满意".into(),
+            (false, 1) => "Very poor".into(),
+            (false, 2) => "Poor".into(),
+            (false, 3) => "OK".into(),
+            (false, 4) => "Good".into(),
+            (false, _) => "Very good".into(),
+        },
+        Msg::Declines => p("不评价", "No rating"),
+        Msg::Finish => p("完成交接", "Finish"),
+        Msg::Working => p("处理中…", "Working…"),
+        Msg::Locating => p("正在定位…", "Finding the position…"),
+        Msg::LocationUnknown => p("还没有位置", "No position yet"),
+        Msg::LocateAgain => p("重新定位", "Locate again"),
+        Msg::Accuracy(m) => {
+            if zh {
+                format!("已定位（误差 {m} 米）")
+            } else {
+                format!("Position found (± {m} m)")
+            }
+        }
+        Msg::Abandon => p("放弃这次交接", "Abandon this handoff"),
+        Msg::Done => p("已完成", "Done"),
+        Msg::FailTitle => p("未能交接", "Could not hand over"),
+        Msg::Reason => p("原因", "Reason"),
+        Msg::Note => p("备注", "Note"),
+        Msg::RetryAt => p("居民约定的时间", "The time the resident asked for"),
+        Msg::OptionalPhoto => p("照片（可选）", "Photo (optional)"),
+        Msg::RecordFailure => p("记录并继续", "Record and move on"),
+        Msg::OutboxEmpty => p("没有待发送的记录。", "Nothing waiting to be sent."),
+        Msg::SyncNow => p("立即同步", "Sync now"),
+        Msg::Why => p("原因", "Why"),
+        Msg::PhotosWaiting(n) => {
+            if zh {
+                format!("{n} 张照片待上传")
+            } else {
+                format!("{n} photos to upload")
+            }
+        }
+        Msg::RejectedHelp => p(
+            "中心拒收了这条记录。请联系协调员处理，记录仍保留在本机。",
+            "The centre refused this record. Ask the coordinator; the record stays on this phone.",
+        ),
+    }
+}
+
+pub fn kind(lang: Lang, k: TaskKind) -> String {
+    match k {
+        TaskKind::Delivery => pick(lang, "送达", "Delivery"),
+        TaskKind::Pickup => pick(lang, "收件", "Pickup"),
+    }
+}
+
+pub fn status(lang: Lang, s: TaskStatus) -> String {
+    use TaskStatus::*;
+    let (zh, en) = match s {
+        Created => ("待分配", "new"),
+        Requested => ("待分配", "requested"),
+        Assigned => ("待办", "to do"),
+        CheckedOut => ("已领取", "checked out"),
+        Delivered => ("已送达", "delivered"),
+        AttemptFailed => ("未成功", "not handed over"),
+        Returned => ("已退回", "returned"),
+        Collected => ("已收件", "collected"),
+        HandedIn => ("已交回", "handed in"),
+        Cancelled => ("已取消", "cancelled"),
+    };
+    pick(lang, zh, en)
+}
+
+pub fn event(lang: Lang, k: EventKind) -> String {
+    use EventKind::*;
+    let (zh, en) = match k {
+        Assigned => ("分配", "assigned"),
+        Reassigned => ("改派", "reassigned"),
+        CheckedOut => ("领取", "checked out"),
+        Delivered => ("送达", "delivered"),
+        AttemptFailed => ("未能交接", "visit failed"),
+        Collected => ("收件", "collected"),
+        HandedIn => ("交回中心", "handed in"),
+        Returned => ("退回", "returned"),
+        Cancelled => ("取消", "cancelled"),
+    };
+    pick(lang, zh, en)
+}
+
+pub fn outbox_status(lang: Lang, s: &str) -> String {
+    let (zh, en) = match s {
+        "pending" => ("待发送", "waiting"),
+        "sent" => ("已发出", "sent"),
+        "acknowledged" => ("中心已收", "at the centre"),
+        "rejected" => ("被拒收", "refused"),
+        _ => ("未知", "unknown"),
+    };
+    pick(lang, zh, en)
+}
+
+pub fn reason(lang: Lang, r: FailureReason) -> String {
+    use FailureReason::*;
+    let (zh, en) = match r {
+        NobodyHome => ("家中无人", "Nobody home"),
+        Refused => ("居民拒收", "Refused"),
+        WrongAddress => ("地址有误", "Wrong address"),
+        AnotherTime => ("居民约其他时间", "Another time"),
+        MustBeInPerson => ("须本人办理", "Must be in person"),
+        DocumentsMismatch => ("材料不符", "Documents do not match"),
+    };
+    pick(lang, zh, en)
+}
+
+pub fn requirement(lang: Lang, r: ProofRequirement) -> String {
+    use ProofRequirement::*;
+    let (zh, en) = match r {
+        PacketScan => ("扫材料袋标签", "packet label scan"),
+        ResidentConfirmation => ("居民确认", "resident's confirmation"),
+        HandoffPhoto => ("交接照片", "handoff photo"),
+        MaterialPhotos => ("每件材料照片", "a photo per item"),
+        AuthorisationSignature => ("授权签名", "authorisation signature"),
+        Location => ("位置", "location"),
+    };
+    pick(lang, zh, en)
+}
+
+/// "12号楼3单元1203室" / "Bldg 12, unit 3, room 1203".
+pub fn address(lang: Lang, a: &Address) -> String {
+    if lang == Lang::ZhCn { a.to_string() } else { format!("Bldg {}, unit {}, room {}", a.building, a.unit, a.room) }
+}
+
+/// "3单元1203室" / "unit 3, room 1203": the door, within a building's stop.
+pub fn door(lang: Lang, a: &Address) -> String {
+    if lang == Lang::ZhCn {
+        format!("{}单元{}室", a.unit, a.room)
+    } else {
+        format!("unit {}, room {}", a.unit, a.room)
+    }
+}
+
+pub fn gap(lang: Lang, g: &Gap) -> String {
+    match g {
+        Gap::Missing { requirement: r } => {
+            let what = requirement(lang, *r);
+            if lang == Lang::ZhCn { format!("缺少：{what}") } else { format!("Missing: {what}") }
+        }
+        Gap::PacketInvalid { .. } => pick(lang, "材料袋标签无效", "The packet label is not valid"),
+        Gap::ResidentQrInvalid { .. } => pick(lang, "居民二维码无效", "The resident's QR is not valid"),
+        Gap::CodeWrong => pick(lang, "6 位数字不对", "The 6-digit code is wrong"),
+        Gap::CodeNotOnFile => pick(lang, "本任务没有 6 位数字", "No code on file for this task"),
+        Gap::SignatureBlank => pick(lang, "签名是空白", "The signature is blank"),
+        Gap::MaterialUnphotographed { name } => {
+            if lang == Lang::ZhCn {
+                format!("“{name}”还没拍照")
+            } else {
+                format!("\u{201c}{name}\u{201d} has no photo")
+            }
+        }
+        Gap::FarFromCompound { distance_m, .. } => {
+            if lang == Lang::ZhCn {
+                format!("位置在小区外 {distance_m} 米")
+            } else {
+                format!("{distance_m} m outside the compound")
+            }
+        }
+    }
+}
+
+fn qr(lang: Lang, q: &QrProblem) -> String {
+    match q {
+        QrProblem::NotOurs => pick(lang, "这不是中心的二维码。", "This is not one of the centre's codes."),
+        QrProblem::Damaged => pick(lang, "二维码不完整，请再拍一次。", "The code is damaged; take the photo again."),
+        QrProblem::UnknownKey => pick(
+            lang,
+            "手机还不认识这个码的密钥，请先同步。",
+            "This phone does not know the code's key yet; sync first.",
+        ),
+        QrProblem::Retired => {
+            pick(lang, "这个码已过期，请中心重新打印。", "This code has expired; ask the centre for a new one.")
+        }
+        QrProblem::Forged => pick(lang, "这个码被改动过，不能使用。", "This code was altered and cannot be used."),
+        QrProblem::WrongKind => pick(
+            lang,
+            "码的种类不对（标签与居民码不能互换）。",
+            "Wrong kind of code (packet label vs. resident's code).",
+        ),
+        QrProblem::OtherTask { short, mine } => match (lang, mine) {
+            (Lang::ZhCn, true) => format!("拿错了：这是您另一件任务 {short} 的。"),
+            (Lang::ZhCn, false) => format!("拿错了：这是任务 {short} 的，不是这一件。"),
+            (Lang::En, true) => format!("Wrong one: this belongs to your other task {short}."),
+            (Lang::En, false) => format!("Wrong one: this belongs to task {short}, not this one."),
+        },
+    }
+}
+
+/// What went wrong, and what to do, in `lang`.
+pub fn error(lang: Lang, e: &EngineError) -> String {
+    use EngineError::*;
+    let p = |a: &str, b: &str| pick(lang, a, b);
+    match e {
+        NotEnrolled => p("这部手机还没有登记。", "This phone is not enrolled."),
+        AlreadyEnrolled => p("这部手机已经登记过了。", "This phone is already enrolled."),
+        NoSuchTask => p("手机上没有这件任务（可能已改派）。", "This task is not on this phone (reassigned?)."),
+        LoginRefused { .. } => {
+            p("工号或密码不对，或账号已锁定。", "Wrong login or password, or the account is locked.")
+        }
+        NotStaff => p("只有泾小二团队成员可以登记手机。", "Only team members enrol a phone."),
+        BadCentreUrl => {
+            p("中心地址要以 http:// 或 https:// 开头。", "The centre address must start with http:// or https://.")
+        }
+        Offline { .. } => {
+            p("连不上中心，请检查网络后再试。", "The centre cannot be reached; check the network and retry.")
+        }
+        CentreRefused { message, .. } => {
+            if lang == Lang::ZhCn {
+                format!("中心拒绝了：{message}")
+            } else {
+                format!("The centre refused: {message}")
+            }
+        }
+        BadPhoto { detail } => {
+            if lang == Lang::ZhCn {
+                format!("照片无法使用，请重拍。（{detail}）")
+            } else {
+                format!("The photo cannot be used; take it again. ({detail})")
+            }
+        }
+        NoCodeInPhoto => {
+            p("照片里没找到二维码，请靠近些、对准再拍。", "No code found in the photo; get closer and retake it.")
+        }
+        WrongQr { problem } => qr(lang, problem),
+        CodeWrong => p("6 位数字不对，请居民再核对一下。", "The 6 digits are wrong; ask the resident to check."),
+        CodeMalformed => p("请输入 6 位数字。", "Type the 6 digits."),
+        CodeNotOnFile => {
+            p("本任务没有 6 位数字，请扫码或签名。", "No code on file; scan the QR or ask for a signature.")
+        }
+        SignatureBlank => p("签名是空白的。", "The signature is blank."),
+        BadSignature { .. } => p("签名无法保存，请重签。", "The signature could not be kept; sign again."),
+        NoSuchMaterial { .. } => p("清单上没有这件材料。", "That item is not on the checklist."),
+        BadRating => p("评价是 1 到 5。", "A rating is 1 to 5."),
+        RetryTimeNeeded => p("请填写居民约定的时间。", "Enter the time the resident asked for."),
+        CannotSkip => p("这一步不能跳过。", "This step cannot be skipped."),
+        ProofIncomplete { gaps } => {
+            let list: Vec<String> = gaps.iter().map(|g| gap(lang, g)).collect();
+            let sep = if lang == Lang::ZhCn { "；" } else { "; " };
+            list.join(sep)
+        }
+        NotNow { .. } => p("这件任务现在不能这样操作。", "This task cannot take that now."),
+        Storage { .. } => {
+            p("手机存储出错，记录未丢失，请重试。", "The phone's storage failed; nothing was lost. Retry.")
+        }
+        Internal { .. } => p("出了点问题，请重试。", "Something went wrong; retry."),
+    }
+}
+
+/// The sync chip's words.
+pub fn chip(lang: Lang, s: &SyncView, clock: &dyn Fn(jx_core::Timestamp) -> String) -> String {
+    let zh = lang == Lang::ZhCn;
+    let waiting = s.waiting + u64::from(s.photos_waiting);
+    match s.chip {
+        Chip::Offline if waiting > 0 => {
+            if zh {
+                format!("离线 · {waiting} 条待发")
+            } else {
+                format!("Offline · {waiting} waiting")
+            }
+        }
+        Chip::Offline => pick(lang, "离线", "Offline"),
+        Chip::Syncing => pick(lang, "同步中…", "Syncing…"),
+        Chip::Waiting => {
+            if zh {
+                format!("{waiting} 条待发")
+            } else {
+                format!("{waiting} waiting")
+            }
+        }
+        Chip::Synced => match s.last_sync {
+            Some(at) => {
+                if zh {
+                    format!("已同步 {}", clock(at))
+                } else {
+                    format!("Synced {}", clock(at))
+                }
+            }
+            None => pick(lang, "已同步", "Synced"),
+        },
+        Chip::Problem => pick(lang, "有问题 · 点此查看", "A problem · tap"),
+        Chip::Never => pick(lang, "尚未同步", "Not synced yet"),
     }
 }
 
@@ -94,7 +582,25 @@ mod tests {
     fn chinese_is_the_default_and_english_is_the_switch() {
         assert_eq!(tr(Lang::default(), Msg::AppName), "泾小二");
         assert_eq!(tr(Lang::En, Msg::AppName), "Jing Xiaoer");
-        assert_eq!(tr(Lang::ZhCn, Msg::Compounds(13)), "13 个小区");
+        assert_eq!(tr(Lang::ZhCn, Msg::Progress { done: 3, total: 60 }), "已完成 3/60");
         assert_eq!(Lang::ZhCn.other(), Lang::En);
+        assert_eq!(Lang::from_tag("en"), Lang::En);
+        assert_eq!(Lang::from_tag("anything"), Lang::ZhCn);
+    }
+
+    #[test]
+    fn a_wrong_packet_says_whose_it_is() {
+        let e = EngineError::WrongQr { problem: QrProblem::OtherTask { short: "ABC-DEF".into(), mine: true } };
+        assert_eq!(error(Lang::ZhCn, &e), "拿错了：这是您另一件任务 ABC-DEF 的。");
+        assert!(error(Lang::En, &e).contains("ABC-DEF"));
+    }
+
+    #[test]
+    fn the_chip_counts_photos_with_events() {
+        let s =
+            SyncView { chip: Chip::Offline, waiting: 2, photos_waiting: 1, rejected: 0, last_sync: None, why: None };
+        assert_eq!(chip(Lang::ZhCn, &s, &|_| String::new()), "离线 · 3 条待发");
+        let s = SyncView { chip: Chip::Synced, last_sync: Some(jx_core::Timestamp(0)), ..s };
+        assert_eq!(chip(Lang::En, &s, &|_| "21:05".into()), "Synced 21:05");
     }
 }

@@ -1,23 +1,27 @@
-//! 泾小二 (Jing Xiaoer): the staff and coordinator app, in Dioxus.
+//! 泾小二 (Jing Xiaoer): the staff app, in Dioxus.
 //!
-//! A thin layer over `jx-core` (and, as they arrive, the store and the sync engine): screens show state and send
-//! the user's intent down; no business rule lives in a component. It must never talk SQL or HTTP itself.
+//! A thin layer over `jx-engine`: screens show what the engine answers and send the user's intent back as
+//! requests; no business rule lives in a component. It must never talk SQL or HTTP itself: on the web the engine
+//! runs in a dedicated worker (`crates/worker`), elsewhere in-process (`platform::Client`).
 //!
 //! Built without a platform feature (`web`, `desktop`) it has no renderer: the screens are compiled and tested
 //! (server-side rendered) but not launched, hence the dead-code allowance for that build only.
 #![cfg_attr(not(any(feature = "web", feature = "desktop")), allow(dead_code))]
 
 mod i18n;
+mod platform;
 mod screens;
 
 use dioxus::prelude::*;
 use i18n::Lang;
+use jx_engine::{Request, Response};
+use screens::{Look, Revision, Screen};
 
 fn main() {
     #[cfg(any(feature = "web", feature = "desktop"))]
     dioxus::launch(App);
     #[cfg(not(any(feature = "web", feature = "desktop")))]
-    eprintln!("{}", i18n::tr(Lang::En, i18n::Msg::ComingSoon));
+    eprintln!("{}", i18n::tr(Lang::En, i18n::Msg::Tagline));
 }
 
 /// The app's stylesheet, compiled in. `asset!` needs the `dx` bundler to rewrite its paths, and our builds use
@@ -25,28 +29,55 @@ fn main() {
 /// platform, no request that can fail offline.
 const THEME_CSS: &str = include_str!("../assets/main.css");
 
-/// The whole app: the language, the theme, the current screen.
+/// The whole app: the language, the look, the engine, the current screen.
 #[component]
 fn App() -> Element {
-    use_context_provider(|| Signal::new(Lang::default()));
+    let lang =
+        use_context_provider(|| Signal::new(platform::pref("lang").map(|t| Lang::from_tag(&t)).unwrap_or_default()));
+    let look = use_context_provider(|| Signal::new(Look::saved()));
+    let client = use_context_provider(platform::Client::new);
+    let mut screen = use_context_provider(|| Signal::new(Screen::Loading));
+    use_context_provider(|| Signal::new(Revision::default()));
+    let mut position = use_context_provider(|| Signal::new(None::<jx_core::geo::LatLng>));
+
+    // Where to start: enrolment, a half-done handoff, or tonight's route.
+    use_future(move || {
+        let client = client.clone();
+        async move {
+            match client.call(Request::Hello).await {
+                Ok(Response::Hello(h)) => screen.set(match (h.me, h.resume) {
+                    (None, _) => Screen::Enrol,
+                    (Some(_), Some(task)) => Screen::Handoff(task),
+                    (Some(_), None) => Screen::Tonight,
+                }),
+                _ => screen.set(Screen::Fatal),
+            }
+        }
+    });
+    // Where the phone is, for the walking order; refreshed every few minutes.
+    use_future(move || async move {
+        loop {
+            if let Some(fix) = platform::locate().await {
+                position.set(Some(fix.at));
+            }
+            platform::sleep(180_000).await;
+        }
+    });
+
+    let l = lang();
     rsx! {
         document::Style { {THEME_CSS} }
-        screens::home::Home {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_home_screen_renders_in_chinese_with_the_demo_town() {
-        let mut dom = VirtualDom::new(App);
-        dom.rebuild_in_place();
-        let html = dioxus_ssr::render(&dom);
-        assert!(html.contains("泾小二"), "{html}");
-        assert!(html.contains("13 个小区"), "{html}");
-        assert!(html.contains("今晚 300 件送达，80 件收件"), "{html}");
-        assert!(!html.contains("Jing Xiaoer"), "English only after the switch: {html}");
+        div { class: look().class(), lang: l.tag(),
+            match screen() {
+                Screen::Loading => rsx! { p { class: "loading", {i18n::tr(l, i18n::Msg::Loading)} } },
+                Screen::Fatal => rsx! { p { class: "error", "data-testid": "error", {i18n::tr(l, i18n::Msg::EngineDown)} } },
+                Screen::Enrol => rsx! { screens::enrol::Enrol {} },
+                Screen::Tonight => rsx! { screens::tonight::TonightPage {} },
+                Screen::Task(task) => rsx! { screens::task::TaskPage { task } },
+                Screen::Handoff(task) => rsx! { screens::handoff::HandoffPage { task } },
+                Screen::Fail(task) => rsx! { screens::fail::FailPage { task } },
+                Screen::Outbox => rsx! { screens::outbox::OutboxPage {} },
+            }
+        }
     }
 }

@@ -1,0 +1,226 @@
+//! What the app needs of the platform it runs on: the engine (a web worker on the web, in-process elsewhere),
+//! the network's state, the position, a clock, a timer and a few saved preferences. Everything platform-specific
+//! is here, so the screens are the same everywhere.
+
+#[cfg(target_arch = "wasm32")]
+use jx_engine::EngineError;
+use jx_engine::{Answer, Request};
+
+#[cfg(target_arch = "wasm32")]
+mod web {
+    use wasm_bindgen::prelude::*;
+
+    // The page's half of the page ↔ worker conversation (crates/worker has the other), the network's state,
+    // the position and saved preferences, in the browser's own terms.
+    #[wasm_bindgen(inline_js = r#"
+const wait = new Map();
+let next = 0;
+let booting = null;
+function spawn() {
+  return new Promise((ok, bad) => {
+    const w = new Worker(new URL("/worker.js", location.origin), { type: "module" });
+    w.onmessage = (e) => {
+      const d = e.data;
+      if (d.ready) { ok(w); return; }
+      if (d.fatal) { w.terminate(); bad(new Error(d.fatal)); return; }
+      const f = wait.get(d.id);
+      if (f) { wait.delete(d.id); f(d.ans); }
+    };
+    w.onerror = (e) => { w.terminate(); bad(new Error(e.message || "the worker did not start")); };
+  });
+}
+async function boot() {
+  let last = null;
+  // After a reload the old page's worker may still hold the storage for a moment.
+  for (let i = 0; i < 40; i++) {
+    try { return await spawn(); } catch (e) { last = e; await new Promise((r) => setTimeout(r, 250)); }
+  }
+  throw last;
+}
+export function jx_call(req) {
+  if (!booting) booting = boot();
+  return booting.then((w) => new Promise((ok) => { const id = ++next; wait.set(id, ok); w.postMessage({ id, req }); }));
+}
+export function jx_online() { return navigator.onLine; }
+export function jx_locate() {
+  return new Promise((ok) => {
+    if (!navigator.geolocation) { ok(null); return; }
+    navigator.geolocation.getCurrentPosition(
+      (p) => ok([p.coords.latitude, p.coords.longitude, p.coords.accuracy]),
+      () => ok(null),
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  });
+}
+export function jx_pref(key) { try { return localStorage.getItem("jx." + key); } catch (e) { return null; } }
+export function jx_set_pref(key, value) { try { localStorage.setItem("jx." + key, value); } catch (e) {} }
+export function jx_origin() { return location.origin; }
+export function jx_clock(ms) {
+  const d = new Date(ms);
+  return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+}
+export function jx_parse_local(text) { const t = new Date(text).getTime(); return Number.isFinite(t) ? t : null; }
+"#)]
+    extern "C" {
+        pub fn jx_call(req: String) -> js_sys::Promise;
+        pub fn jx_online() -> bool;
+        pub fn jx_locate() -> js_sys::Promise;
+        pub fn jx_pref(key: &str) -> Option<String>;
+        pub fn jx_set_pref(key: &str, value: &str);
+        pub fn jx_origin() -> String;
+        pub fn jx_clock(ms: f64) -> String;
+        pub fn jx_parse_local(text: &str) -> Option<f64>;
+    }
+}
+
+/// The engine, wherever it runs.
+#[derive(Clone)]
+pub struct Client {
+    #[cfg(not(target_arch = "wasm32"))]
+    engine: std::sync::Arc<jx_engine::Engine>,
+}
+
+impl Client {
+    /// On the web: the worker starts on the first request.
+    #[cfg(target_arch = "wasm32")]
+    pub fn new() -> Client {
+        Client {}
+    }
+
+    /// Elsewhere: the engine in-process, over the store in `JX_DATA_DIR` (default `jx-phone` in the working
+    /// folder).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn new() -> Client {
+        let dir = std::env::var("JX_DATA_DIR").unwrap_or_else(|_| "jx-phone".into());
+        match jx_store::Store::open(&dir) {
+            Ok(store) => Client::over(jx_engine::Engine::new(store, jx_engine::EngineOptions::default())),
+            Err(e) => panic!("the phone's store at {dir} cannot be opened: {e}"),
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn over(engine: jx_engine::Engine) -> Client {
+        Client { engine: std::sync::Arc::new(engine) }
+    }
+
+    pub async fn call(&self, req: Request) -> Answer {
+        #[cfg(not(target_arch = "wasm32"))]
+        return self.engine.handle(req).await;
+        #[cfg(target_arch = "wasm32")]
+        {
+            let json = serde_json::to_string(&req).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
+            let ans = wasm_bindgen_futures::JsFuture::from(web::jx_call(json))
+                .await
+                .map_err(|e| EngineError::Internal { detail: format!("the engine did not start: {}", js_text(&e)) })?;
+            let text = ans.as_string().ok_or(EngineError::Internal { detail: "an empty answer".into() })?;
+            serde_json::from_str(&text).map_err(|e| EngineError::Internal { detail: e.to_string() })?
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn js_text(v: &wasm_bindgen::JsValue) -> String {
+    js_sys::Reflect::get(v, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| format!("{v:?}"))
+}
+
+/// Whether the platform says the network is there.
+pub fn online() -> bool {
+    #[cfg(target_arch = "wasm32")]
+    return web::jx_online();
+    #[cfg(not(target_arch = "wasm32"))]
+    true
+}
+
+/// The phone's position, if the platform gives one.
+pub async fn locate() -> Option<jx_core::event::Fix> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let v = wasm_bindgen_futures::JsFuture::from(web::jx_locate()).await.ok()?;
+        let a: js_sys::Array = wasm_bindgen::JsCast::dyn_into(v).ok()?;
+        let n = |i: u32| a.get(i).as_f64();
+        Some(jx_core::event::Fix { at: jx_core::geo::LatLng { lat: n(0)?, lng: n(1)? }, accuracy_m: n(2)? as f32 })
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    None
+}
+
+/// Waits `ms` milliseconds.
+pub async fn sleep(ms: u32) {
+    #[cfg(target_arch = "wasm32")]
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+    #[cfg(not(target_arch = "wasm32"))]
+    tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
+}
+
+/// A saved preference.
+pub fn pref(key: &str) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    return web::jx_pref(key);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = key;
+        None
+    }
+}
+
+pub fn set_pref(key: &str, value: &str) {
+    #[cfg(target_arch = "wasm32")]
+    web::jx_set_pref(key, value);
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (key, value);
+}
+
+/// Where the page came from: the centre that served it, the default address to enrol with.
+pub fn origin() -> String {
+    #[cfg(target_arch = "wasm32")]
+    return web::jx_origin();
+    #[cfg(not(target_arch = "wasm32"))]
+    "http://127.0.0.1:7878".into()
+}
+
+/// "21:05" in the phone's time zone.
+pub fn clock(at: jx_core::Timestamp) -> String {
+    #[cfg(target_arch = "wasm32")]
+    return web::jx_clock(at.0 as f64);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        // China Standard Time, without a time-zone database.
+        let mins = (at.0.div_euclid(60_000) + 8 * 60).rem_euclid(24 * 60);
+        format!("{:02}:{:02}", mins / 60, mins % 60)
+    }
+}
+
+/// A `datetime-local` input's value as a moment, in the phone's time zone.
+pub fn parse_local(text: &str) -> Option<jx_core::Timestamp> {
+    #[cfg(target_arch = "wasm32")]
+    return web::jx_parse_local(text).map(|ms| jx_core::Timestamp(ms as i64));
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        // "2026-11-30T19:30", read as China Standard Time.
+        let (d, t) = text.split_once('T')?;
+        let mut dp = d.split('-').map(|x| x.parse::<i64>().ok());
+        let (y, m, day) = (dp.next()??, dp.next()??, dp.next()??);
+        let mut tp = t.split(':').map(|x| x.parse::<i64>().ok());
+        let (h, min) = (tp.next()??, tp.next()??);
+        // Days from the civil date (Howard Hinnant's algorithm).
+        let y2 = if m <= 2 { y - 1 } else { y };
+        let era = y2.div_euclid(400);
+        let yoe = y2 - era * 400;
+        let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Some(jx_core::Timestamp(((days * 24 + h - 8) * 60 + min) * 60_000))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_times_read_and_print_in_shanghai_time() {
+        let t = parse_local("2026-11-30T19:30").expect("parses");
+        assert_eq!(t.0, 1_796_038_200_000);
+        assert_eq!(clock(t), "19:30");
+        assert_eq!(parse_local("tomorrow"), None);
+    }
+}

@@ -1,0 +1,256 @@
+//! A handoff, step by step. Every step is sent to the engine, which checks it, saves the draft and answers with
+//! it; the step shown is the draft's own ([`Draft::current`]), so a killed app reopens exactly where it was.
+
+use crate::i18n::{self, Lang, Msg, tr};
+use crate::platform::{self, Client};
+use crate::screens::signature::SignaturePad;
+use crate::screens::{ErrorLine, PhotoButton, Revision, Screen};
+use dioxus::prelude::*;
+use jx_core::TaskId;
+use jx_engine::draft::{Draft, Step};
+use jx_engine::{EngineError, Request, Response};
+
+#[component]
+pub fn HandoffPage(task: TaskId) -> Element {
+    let client = use_context::<Client>();
+    let mut screen = use_context::<Signal<Screen>>();
+    let mut revision = use_context::<Signal<Revision>>();
+    let mut draft = use_signal(|| None::<Draft>);
+    let mut error = use_signal(|| None::<EngineError>);
+    let mut busy = use_signal(|| false);
+    let mut locating = use_signal(|| false);
+
+    // Each step: ask the engine, show the draft it saved, or why not.
+    let run = use_callback(move |req: Request| {
+        let client = client.clone();
+        spawn(async move {
+            busy.set(true);
+            let ans = client.call(req).await;
+            busy.set(false);
+            match ans {
+                Ok(Response::Draft(d)) => {
+                    draft.set(Some(*d));
+                    error.set(None);
+                }
+                Ok(Response::Recorded { .. }) => {
+                    let r = revision.peek().0;
+                    revision.set(Revision(r + 1));
+                    screen.set(Screen::Tonight);
+                }
+                Ok(Response::Done) => screen.set(Screen::Task(task)),
+                Ok(_) => {}
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+    let locate = use_callback(move |()| {
+        spawn(async move {
+            locating.set(true);
+            let fix = platform::locate().await;
+            locating.set(false);
+            if let Some(fix) = fix {
+                run.call(Request::Locate { task, fix });
+            }
+        });
+    });
+    use_hook(move || {
+        run.call(Request::Begin { task });
+        locate.call(());
+    });
+
+    let lang = use_context::<Signal<Lang>>();
+    let l = lang();
+    let Some(d) = draft() else {
+        return rsx! {
+            main { class: "screen handoff", "data-testid": "handoff-loading",
+                ErrorLine { error: error() }
+            }
+        };
+    };
+    let current = d.current();
+    let steps = d.steps();
+    let n = steps.iter().position(|s| *s == current).map(|i| i + 1).unwrap_or(steps.len());
+    let b = busy();
+    rsx! {
+        main { class: "screen handoff", "data-testid": "handoff", "data-step": current.as_str(),
+            header { class: "bar",
+                button { class: "back", "data-testid": "back", onclick: move |_| screen.set(Screen::Task(task)), {tr(l, Msg::Back)} }
+                span { class: "short", {task.short()} }
+            }
+            h1 { {i18n::kind(l, d.kind)} }
+            if current != Step::Ready {
+                p { class: "muted", {tr(l, Msg::StepOf { n, of: steps.len() })} }
+            }
+            ol { class: "steps",
+                for s in steps.iter().copied() {
+                    li { key: "{s.as_str()}", class: if s == current { "step current" } else if d.done(s) { "step done" } else { "step" },
+                        h2 { {step_title(l, s)} }
+                        if s == current {
+                            StepBody { step: s, draft: d.clone(), busy: b, run }
+                        }
+                    }
+                }
+            }
+            ErrorLine { error: error() }
+            if b {
+                p { class: "muted", role: "status", {tr(l, Msg::Working)} }
+            }
+            if current == Step::Ready {
+                section { class: "card",
+                    h2 { {tr(l, Msg::StepReady)} }
+                    for p in d.photos.iter() {
+                        img { key: "{p.sha256.to_hex()}", class: "thumb", src: "{p.thumb}", alt: "" }
+                    }
+                    p { class: "muted",
+                        match d.position {
+                            Some(f) => rsx! { {tr(l, Msg::Accuracy(f.accuracy_m.round() as u32))} },
+                            None => rsx! { {tr(l, if locating() { Msg::Locating } else { Msg::LocationUnknown })} },
+                        }
+                        " "
+                        button { class: "link", disabled: locating(), onclick: move |_| locate.call(()), {tr(l, Msg::LocateAgain)} }
+                    }
+                    button { class: "primary big", "data-testid": "finish", disabled: b, onclick: move |_| run.call(Request::Finish { task }),
+                        {tr(l, Msg::Finish)}
+                    }
+                }
+            }
+            button { class: "link danger", onclick: move |_| run.call(Request::Abandon { task }), {tr(l, Msg::Abandon)} }
+        }
+    }
+}
+
+fn step_title(l: Lang, s: Step) -> String {
+    tr(
+        l,
+        match s {
+            Step::Packet => Msg::StepPacket,
+            Step::Confirm => Msg::StepConfirm,
+            Step::Photo => Msg::StepPhoto,
+            Step::Materials => Msg::StepMaterials,
+            Step::Signature => Msg::StepSignature,
+            Step::Rating => Msg::StepRating,
+            Step::Ready => Msg::StepReady,
+        },
+    )
+}
+
+/// What the current step asks for.
+#[component]
+fn StepBody(step: Step, draft: Draft, busy: bool, run: Callback<Request>) -> Element {
+    let lang = use_context::<Signal<Lang>>();
+    let mut code = use_signal(String::new);
+    let l = lang();
+    let task = draft.task;
+    match step {
+        Step::Packet => rsx! {
+            p { class: "muted", {tr(l, Msg::StepPacketHelp)} }
+            PhotoButton {
+                testid: "packet-photo",
+                label: tr(l, Msg::TakePhoto),
+                disabled: busy,
+                on_photo: move |photo| run.call(Request::ScanPacket { task, photo }),
+            }
+            if draft.skippable(Step::Packet) {
+                button { class: "secondary", "data-testid": "packet-skip", onclick: move |_| run.call(Request::SkipPacket { task }),
+                    {tr(l, Msg::NoLabel)}
+                }
+            }
+        },
+        Step::Confirm => rsx! {
+            p { class: "muted", {tr(l, Msg::StepConfirmHelp)} }
+            PhotoButton {
+                testid: "resident-qr-photo",
+                label: tr(l, Msg::ScanResidentQr),
+                disabled: busy,
+                on_photo: move |photo| run.call(Request::ScanResident { task, photo }),
+            }
+            form {
+                class: "code-form",
+                onsubmit: move |e: FormEvent| {
+                    e.prevent_default();
+                    run.call(Request::TypeCode { task, code: code() });
+                },
+                label { r#for: "code", {tr(l, Msg::OrTypeCode)} }
+                input {
+                    id: "code",
+                    "data-testid": "code-input",
+                    inputmode: "numeric",
+                    autocomplete: "off",
+                    maxlength: "6",
+                    placeholder: tr(l, Msg::CodePlaceholder),
+                    value: "{code}",
+                    oninput: move |e| code.set(e.value()),
+                }
+                button { class: "primary", r#type: "submit", disabled: busy, "data-testid": "code-submit", {tr(l, Msg::CheckCode)} }
+            }
+            p { class: "muted", {tr(l, Msg::OrSign)} }
+            SignaturePad { disabled: busy, on_done: move |strokes| run.call(Request::Sign { task, strokes }) }
+        },
+        Step::Photo => rsx! {
+            p { class: "muted", {tr(l, Msg::StepPhotoHelp)} }
+            PhotoButton {
+                testid: "handoff-photo",
+                label: tr(l, Msg::TakePhoto),
+                disabled: busy,
+                on_photo: move |photo| run.call(Request::AddPhoto { task, material: None, photo }),
+            }
+        },
+        Step::Materials => rsx! {
+            p { class: "muted", {tr(l, Msg::StepMaterialsHelp)} }
+            ul { class: "materials",
+                for m in draft.materials.iter().cloned() {
+                    li { key: "{m.name}", class: "card material", "data-testid": "material",
+                        h3 { "{m.name}" if m.required { span { class: "badge", {tr(l, Msg::Required)} } } }
+                        if let Some(p) = m.photo.as_ref() {
+                            img { class: "thumb", src: "{p.thumb}", alt: "{m.name}" }
+                        }
+                        div { class: "actions",
+                            PhotoButton {
+                                testid: "material-photo",
+                                label: tr(l, Msg::TakePhoto),
+                                disabled: busy,
+                                on_photo: {
+                                    let name = m.name.clone();
+                                    move |photo| run.call(Request::AddPhoto { task, material: Some(name.clone()), photo })
+                                },
+                            }
+                            button {
+                                class: if m.present { "secondary" } else { "secondary on" },
+                                "data-testid": "material-absent",
+                                onclick: {
+                                    let name = m.name.clone();
+                                    move |_| run.call(Request::SetMaterial { task, name: name.clone(), present: false })
+                                },
+                                {tr(l, Msg::Absent)}
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        Step::Signature => rsx! {
+            p { class: "muted", {tr(l, Msg::StepSignatureHelp)} }
+            SignaturePad { disabled: busy, on_done: move |strokes| run.call(Request::Sign { task, strokes }) }
+        },
+        Step::Rating => rsx! {
+            p { class: "muted", {tr(l, Msg::StepRatingHelp)} }
+            div { class: "rating",
+                for n in 1..=5u8 {
+                    button {
+                        key: "{n}",
+                        class: "rate rate-{n}",
+                        "data-testid": "rate-{n}",
+                        disabled: busy,
+                        onclick: move |_| run.call(Request::Rate { task, stars: Some(n) }),
+                        span { class: "stars", "aria-hidden": "true", "data-n": "{n}" }
+                        span { {tr(l, Msg::Stars(n))} }
+                    }
+                }
+            }
+            button { class: "secondary", "data-testid": "rate-skip", onclick: move |_| run.call(Request::Rate { task, stars: None }),
+                {tr(l, Msg::Declines)}
+            }
+        },
+        Step::Ready => rsx! {},
+    }
+}

@@ -1,0 +1,573 @@
+// The staff member's evening, end to end: a real centre with the demo town, the built web app in Debian's Chromium
+// (390×844, headless), enrolment, tonight's route of 60 tasks, two deliveries with full proof (one online, one
+// offline), a failed attempt offline, a reload while offline, and the sync once back online, checked at the centre.
+// Screenshots of every screen go to target/e2e-screens/staff/NN-name.png; figures are printed and written to
+// target/e2e-screens/staff/figures.json. Exits 1 with FAIL-<step>.png and the browser's log on any failure.
+//
+//   node tests/e2e/staff.mjs          (needs target/web and target/debug/jx-centre; scripts/e2e.sh builds both)
+//
+// Env: E2E_TIMEOUT_S (overall bound, default 360), JX_CHROMIUM (browser binary).
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  Api,
+  ConsoleLog,
+  E2EError,
+  REPO,
+  Screens,
+  VIEWPORT,
+  drawSignature,
+  firstLine,
+  kib,
+  launchBrowser,
+  log,
+  makeRunner,
+  median,
+  printTable,
+  startCentre,
+  until,
+  webBuildSizes,
+  within,
+} from './lib.mjs';
+
+const OVERALL_MS = Number(process.env.E2E_TIMEOUT_S ?? 360) * 1000;
+const SCREEN_DIR = path.join(REPO, 'target/e2e-screens/staff');
+const WEB_DIR = path.join(REPO, 'target/web');
+const N_TASKS = 60;
+const STAFF_LOGIN = 's01';
+const FAIL_NOTE = 'e2e: nobody answered the door, tried twice';
+
+const tid = (id) => `[data-testid="${id}"]`;
+const ROW = tid('task-row');
+const OPEN_ROW = `${ROW}:is([data-status="assigned"],[data-status="checked_out"])`;
+
+const screens = new Screens(SCREEN_DIR);
+const consoleLog = new ConsoleLog();
+const warnings = [];
+const warn = (m) => {
+  warnings.push(m);
+  log(`  warning: ${m}`);
+};
+const figures = { suite: 'staff', ok: false, started_at: new Date().toISOString() };
+let centre, browser, context, page;
+
+async function cleanup() {
+  if (browser) await within('closing the browser', 10000, browser.close()).catch(() => {});
+  browser = null;
+  if (centre) await centre.stop().catch(() => {});
+  centre = null;
+  try {
+    fs.writeFileSync(path.join(SCREEN_DIR, 'figures.json'), JSON.stringify(figures, null, 2) + '\n');
+  } catch {
+    /* best effort */
+  }
+}
+
+const runner = makeRunner({
+  screens,
+  consoleLog,
+  getPage: () => page,
+  cleanup,
+  overallMs: OVERALL_MS,
+  centreLog: path.join(SCREEN_DIR, 'centre.log'),
+});
+const { step } = runner;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Page helpers (DOM contract only)
+
+const visible = (sel, ms = 15000) => page.locator(sel).first().waitFor({ state: 'visible', timeout: ms });
+const onScreen = (name, ms = 15000) => visible(tid(name), ms);
+const click = (sel) => page.locator(sel).first().click({ timeout: 10000 });
+const attr = (sel, name) => page.locator(sel).first().getAttribute(name, { timeout: 5000 });
+const rowCount = () => page.locator(ROW).count();
+const visibleErrors = async () => {
+  const texts = [];
+  for (const e of await page.locator(tid('error')).all()) if (await e.isVisible()) texts.push((await e.innerText()).trim());
+  return texts;
+};
+
+async function progressIs(done) {
+  const text = (await page.locator(tid('progress')).first().innerText({ timeout: 5000 })).replace(/\s+/g, '');
+  return new RegExp(`(^|\\D)${done}/${N_TASKS}(\\D|$)`).test(text) ? text : false;
+}
+
+async function waitProgress(done, ms = 15000) {
+  await until(`progress to show ${done}/${N_TASKS}`, () => progressIs(done), { ms }).catch(async (e) => {
+    const now = await page.locator(tid('progress')).first().innerText({ timeout: 2000 }).catch(() => '(none)');
+    throw new E2EError(`${e.message}; [data-testid=progress] reads ${JSON.stringify(now)}`);
+  });
+}
+
+async function chip() {
+  const c = page.locator(tid('sync-chip')).first();
+  return { state: await c.getAttribute('data-state', { timeout: 5000 }), waiting: Number(await c.getAttribute('data-waiting', { timeout: 5000 })) };
+}
+
+async function waitChip(what, pred, ms) {
+  let last;
+  await until(
+    `the sync chip to be ${what}`,
+    async () => {
+      last = await chip();
+      return pred(last);
+    },
+    { ms, every: 250 },
+  ).catch((e) => {
+    throw new E2EError(`${e.message.split('; last')[0]}; it is data-state=${last?.state} data-waiting=${last?.waiting}`);
+  });
+  return last;
+}
+
+const handoffStep = () => attr(tid('handoff'), 'data-step');
+async function waitHandoffStep(want, ms = 30000) {
+  let last;
+  await until(
+    `handoff data-step=${want}`,
+    async () => {
+      last = await handoffStep();
+      return last === want;
+    },
+    { ms },
+  ).catch(async (e) => {
+    const errs = await visibleErrors().catch(() => []);
+    throw new E2EError(`timed out after ${ms / 1000} s waiting for handoff data-step=${want}; it is ${last}${errs.length ? `; error shown: ${JSON.stringify(errs)}` : ''}`);
+  });
+}
+
+/** Performs `action` and waits for an error that was not on screen before it. */
+async function expectError(what, action, ms = 30000) {
+  const before = await visibleErrors();
+  await action();
+  const errs = await until(
+    `[data-testid=error] after ${what}`,
+    async () => {
+      const now = await visibleErrors();
+      return now.length && now.join('|') !== before.join('|') ? now : false;
+    },
+    { ms },
+  ).catch(async (e) => {
+    const now = await visibleErrors();
+    if (now.length) {
+      warn(`after ${what} the error shown is the same as before it (${JSON.stringify(now)}); taken as the refusal`);
+      return now;
+    }
+    throw e;
+  });
+  log(`  refused as expected: ${JSON.stringify(errs)}`);
+  return errs;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The scenario
+
+let coord; // the coordinator's API client
+let staffId;
+const tasks = { ids: [], pos: new Map(), done: [] };
+let jpegPath;
+
+async function openTask(id, { shot } = {}) {
+  const p = tasks.pos.get(id);
+  if (p) await context.setGeolocation({ latitude: p.lat, longitude: p.lng, accuracy: 8 });
+  const row = page.locator(`${ROW}[data-task="${id}"]`).first();
+  await row.click({ timeout: 10000 });
+  await onScreen('task');
+  const href = await attr(tid('call'), 'href');
+  if (!href?.startsWith('tel:')) throw new E2EError(`[data-testid=call] href is ${JSON.stringify(href)}, not tel:…`);
+  if (shot) await screens.shot(page, shot);
+}
+
+/** One delivery through every proof step; `wrong` also tries a wrong packet and a wrong code first. */
+async function deliver(id, { wrong = false, shots = false, label }) {
+  const [packet, code] = await Promise.all([coord.qrPng(id, 'packet'), coord.residentCode(id)]);
+  await openTask(id, { shot: shots && `${label}-task` });
+  await click(tid('start-handoff'));
+  await onScreen('handoff');
+  await waitHandoffStep('packet', 15000);
+  if (shots) await screens.shot(page, `${label}-handoff-packet`);
+
+  if (wrong) {
+    const other = tasks.ids.find((t) => t !== id && !tasks.done.includes(t));
+    const otherPng = await coord.qrPng(other, 'packet');
+    await expectError('another task’s packet label', () =>
+      page.locator(tid('packet-photo')).first().setInputFiles({ name: 'other-packet.png', mimeType: 'image/png', buffer: otherPng }),
+    );
+    const s = await handoffStep();
+    if (s !== 'packet') throw new E2EError(`another task's packet label moved the handoff on to data-step=${s}`);
+    await screens.shot(page, `${label}-wrong-packet`);
+  }
+  await page.locator(tid('packet-photo')).first().setInputFiles({ name: 'packet.png', mimeType: 'image/png', buffer: packet });
+  await waitHandoffStep('confirm');
+  if (shots) await screens.shot(page, `${label}-handoff-confirm`);
+
+  if (wrong) {
+    const bad = code === '000000' ? '111111' : '000000';
+    await expectError('a wrong resident code', async () => {
+      await page.locator(tid('code-input')).first().fill(bad, { timeout: 10000 });
+      await click(tid('code-submit'));
+    });
+    const s = await handoffStep();
+    if (s !== 'confirm') throw new E2EError(`a wrong resident code moved the handoff on to data-step=${s}`);
+    await screens.shot(page, `${label}-wrong-code`);
+  }
+  await page.locator(tid('code-input')).first().fill(code, { timeout: 10000 });
+  await click(tid('code-submit'));
+  await waitHandoffStep('photo');
+  if (shots) await screens.shot(page, `${label}-handoff-photo`);
+
+  await page.locator(tid('handoff-photo')).first().setInputFiles(jpegPath);
+  let s;
+  await until('the handoff to move on from data-step=photo', async () => (s = await handoffStep()) !== 'photo' && s, { ms: 30000 }).catch(
+    async (e) => {
+      const errs = await visibleErrors().catch(() => []);
+      throw new E2EError(`${e.message}${errs.length ? `; error shown: ${JSON.stringify(errs)}` : ''}`);
+    },
+  );
+  if (s === 'signature') {
+    warn(`a delivery confirmed by code asked for a signature too (data-step=signature after photo)`);
+    await drawSignature(page, page.locator(tid('signature-pad')).first());
+    await click(tid('signature-done'));
+    await until('the handoff to move on from data-step=signature', async () => (s = await handoffStep()) !== 'signature' && s, { ms: 15000 });
+  }
+  if (s !== 'rating') throw new E2EError(`after the photo the handoff is at data-step=${s}, expected rating`);
+  if (shots) await screens.shot(page, `${label}-handoff-rating`);
+  await click(tid('rate-5'));
+  await waitHandoffStep('ready', 15000);
+  await screens.shot(page, `${label}-handoff-ready`);
+  await click(tid('finish'));
+  await onScreen('tonight', 20000);
+  tasks.done.push(id);
+  await waitRowStatus(id, ['delivered']);
+}
+
+async function waitRowStatus(id, want) {
+  let last;
+  await until(
+    `row ${id} to show data-status ∈ {${want}}`,
+    async () => {
+      const row = page.locator(`${ROW}[data-task="${id}"]`);
+      if ((await row.count()) === 0) return 'gone';
+      last = await row.first().getAttribute('data-status', { timeout: 3000 });
+      return want.includes(last);
+    },
+    { ms: 15000 },
+  ).catch((e) => {
+    throw new E2EError(`${e.message.split('; last')[0]}; it is ${last}`);
+  });
+}
+
+async function nextOpen(kind) {
+  const rows = page.locator(kind ? `${OPEN_ROW}[data-kind="${kind}"]` : OPEN_ROW);
+  for (const r of await rows.all()) {
+    const id = await r.getAttribute('data-task');
+    if (!tasks.done.includes(id)) return id;
+  }
+  throw new E2EError(`no open ${kind ?? ''} task row left on tonight`);
+}
+
+async function outboxRows() {
+  const rows = await page.locator(tid('outbox-row')).all();
+  const statuses = [];
+  for (const r of rows) statuses.push(await r.getAttribute('data-status'));
+  const count = (s) => statuses.filter((x) => x === s).length;
+  return { total: statuses.length, statuses, pending: count('pending'), rejected: count('rejected') };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+await step('web-build-sizes', async () => {
+  if (!fs.existsSync(WEB_DIR)) throw new E2EError(`no web build at ${WEB_DIR}: run scripts/build-web.sh`);
+  const sizes = webBuildSizes(WEB_DIR);
+  if (!sizes.wasm.length) throw new E2EError(`no .wasm under ${WEB_DIR}`);
+  figures.web_build = sizes;
+  log(`  ${sizes.files.length} .wasm/.js files, ${kib(sizes.total.gzip9)} gzip -9`);
+});
+
+await step('start-centre', async () => {
+  centre = await startCentre({ appDir: WEB_DIR, logFile: path.join(SCREEN_DIR, 'centre.log') });
+  log(`  centre at ${centre.origin}`);
+});
+
+await step('assign-60-tasks', async () => {
+  coord = await Api.login(centre.api, 'c1');
+  const staff = await coord.get('/staff');
+  staffId = staff.find((s) => s.login === STAFF_LOGIN)?.id;
+  if (!staffId) throw new E2EError(`no staff member with login ${STAFF_LOGIN} in GET /staff`);
+  const created = await coord.get('/tasks?status=created');
+  const pick = [...created.filter((t) => t.kind === 'delivery'), ...created.filter((t) => t.kind !== 'delivery')].slice(0, N_TASKS);
+  if (pick.length < N_TASKS) throw new E2EError(`only ${pick.length} created tasks in the demo town`);
+  if (pick.filter((t) => t.kind === 'delivery').length < 3) throw new E2EError('fewer than 3 created deliveries');
+  // A few at a time: the centre is on 2 busy cores.
+  for (let i = 0; i < pick.length; i += 6) {
+    await Promise.all(pick.slice(i, i + 6).map((t) => coord.post(`/tasks/${t.id}/decisions`, { assign: { staff: staffId } })));
+  }
+  tasks.ids = pick.map((t) => t.id);
+  const route = await coord.get(`/staff/${staffId}/route`);
+  for (const stop of route.stops) for (const t of stop.tasks) tasks.pos.set(t, stop.position);
+  const placed = tasks.ids.filter((t) => tasks.pos.has(t)).length;
+  figures.route = { stops: route.stops.length, green_stops: route.stops.filter((s) => s.green).length, walk_m: Math.round(route.walk_m) };
+  log(`  assigned ${pick.length} tasks (${pick.filter((t) => t.kind === 'delivery').length} deliveries) to ${STAFF_LOGIN} = staff ${staffId}; route: ${route.stops.length} stops, ${placed} tasks placed`);
+  if (placed < N_TASKS) warn(`${N_TASKS - placed} tasks have no position on the route; their handoffs use the last position set`);
+});
+
+await step('open-browser', async () => {
+  browser = await launchBrowser();
+  const first = tasks.pos.get(tasks.ids[0]) ?? { lat: 31.2304, lng: 121.4737 };
+  context = await browser.newContext({
+    viewport: VIEWPORT,
+    geolocation: { latitude: first.lat, longitude: first.lng, accuracy: 8 },
+    permissions: ['geolocation'],
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+  });
+  consoleLog.attach(context);
+  page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  page.setDefaultNavigationTimeout(30000);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jx-e2e-'));
+  jpegPath = path.join(tmp, 'doorstep.jpg');
+});
+
+await step('enrol', async () => {
+  await page.goto(centre.origin + '/', { waitUntil: 'domcontentloaded' });
+  await onScreen('enrol', 60000);
+  const url = await page.locator('#centre-url').inputValue({ timeout: 5000 });
+  if (url.replace(/\/+$/, '') !== centre.origin) throw new E2EError(`#centre-url is pre-filled with ${JSON.stringify(url)}, not the page origin ${centre.origin}`);
+  await screens.shot(page, 'enrol');
+  await page.fill('#login', STAFF_LOGIN);
+  await page.fill('#password', 'not-the-password');
+  await expectError('a wrong password', () => click(tid('enrol-submit')));
+  if (!(await page.locator(tid('enrol')).first().isVisible())) throw new E2EError('a wrong password left the enrol screen');
+  await screens.shot(page, 'enrol-wrong-password');
+  await page.fill('#password', 'jx-demo-2026');
+  const t = performance.now();
+  await click(tid('enrol-submit'));
+  await onScreen('tonight', 60000);
+  await until(`${N_TASKS} [data-testid=task-row] on tonight`, async () => (await rowCount()) === N_TASKS, { ms: 60000 }).catch(async (e) => {
+    throw new E2EError(`${e.message.split('; last')[0]}; there are ${await rowCount()}`);
+  });
+  figures.enrol_to_60_rows_ms = Math.round(performance.now() - t);
+  await waitProgress(0);
+  const stops = await page.locator(tid('stop')).count();
+  const green = await page.locator(`${ROW} ${tid('green')}`).count();
+  figures.tonight = { rows: N_TASKS, stops, rows_with_green: green };
+  log(`  tonight: ${N_TASKS} rows, ${stops} stops (centre's route: ${figures.route.stops}), ${green} rows marked green; chip ${JSON.stringify(await chip())}`);
+  if (stops === 0) warn('tonight shows no [data-testid=stop]');
+  await screens.shot(page, 'tonight');
+});
+
+await step('tonight-toggles', async () => {
+  for (const [id, name] of [['theme', 'tonight-dark'], ['large-text', 'tonight-large-text'], ['lang', 'tonight-lang']]) {
+    const el = page.locator(tid(id)).first();
+    if ((await page.locator(tid(id)).count()) === 0 || !(await el.isVisible())) {
+      warn(`no visible [data-testid=${id}] on tonight`);
+      continue;
+    }
+    const tag = await el.evaluate((e) => e.tagName);
+    if (tag === 'SELECT') {
+      const before = await el.inputValue();
+      const values = await el.locator('option').evaluateAll((os) => os.map((o) => o.value));
+      const other = values.find((v) => v !== before);
+      if (!other) continue;
+      await el.selectOption(other);
+      await page.waitForTimeout(300);
+      await screens.shot(page, name);
+      await el.selectOption(before);
+    } else {
+      await el.click();
+      await page.waitForTimeout(300);
+      await screens.shot(page, name);
+      await el.click();
+    }
+    await page.waitForTimeout(200);
+  }
+  await onScreen('tonight');
+  await waitProgress(0);
+});
+
+await step('measure-load', async () => {
+  const samples = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    await page.reload({ waitUntil: 'commit' });
+    await page.locator(ROW).nth(N_TASKS - 1).waitFor({ state: 'visible', timeout: 60000 });
+    samples.push(Math.round(performance.now() - t));
+  }
+  const n = await rowCount();
+  if (n !== N_TASKS) throw new E2EError(`after reloading tonight shows ${n} rows, not ${N_TASKS}`);
+  const sw = await page.evaluate(() => !!navigator.serviceWorker?.controller).catch(() => false);
+  figures.tonight_60_rows_ms = { median: median(samples), samples };
+  figures.service_worker_controls_page = sw;
+  log(`  navigation → 60th row visible: ${samples.join(', ')} ms (median ${median(samples)}); service worker controls the page: ${sw}`);
+  if (!sw) warn('no service worker controls the page after 3 reloads (offline reload will likely fail)');
+  await page.screenshot({ path: jpegPath, type: 'jpeg', quality: 85 });
+});
+
+await step('delivery-1-online', async () => {
+  const id = await nextOpen('delivery');
+  log(`  task ${id}`);
+  await deliver(id, { wrong: true, shots: true, label: 'delivery1' });
+  await waitProgress(1);
+  await screens.shot(page, 'tonight-after-delivery1');
+  const t = performance.now();
+  const c = await waitChip('synced with nothing waiting', (c) => c.state === 'synced' && c.waiting === 0, 60000);
+  figures.online_delivery_synced_ms = Math.round(performance.now() - t);
+  log(`  chip ${JSON.stringify(c)} after ${figures.online_delivery_synced_ms} ms`);
+});
+
+await step('go-offline', async () => {
+  await context.setOffline(true);
+  await waitChip('offline', (c) => c.state === 'offline', 15000);
+});
+
+await step('delivery-2-offline', async () => {
+  const id = await nextOpen('delivery');
+  log(`  task ${id}`);
+  await deliver(id, { label: 'delivery2' });
+  await waitProgress(2);
+});
+
+await step('failed-attempt-offline', async () => {
+  const id = await nextOpen();
+  log(`  task ${id}`);
+  tasks.failed = id;
+  await openTask(id);
+  await click(tid('start-fail'));
+  await onScreen('fail');
+  await screens.shot(page, 'fail');
+  await click(tid('reason-nobody_home'));
+  await page.fill('#fail-note', FAIL_NOTE);
+  await screens.shot(page, 'fail-filled');
+  await click(tid('fail-submit'));
+  await onScreen('tonight', 20000);
+  tasks.done.push(id);
+  await waitRowStatus(id, ['attempt_failed']);
+  await waitProgress(3);
+  const c = await waitChip('offline with ≥ 2 waiting', (c) => c.state === 'offline' && c.waiting >= 2, 15000);
+  figures.offline_waiting = c.waiting;
+  log(`  chip ${JSON.stringify(c)}`);
+  await screens.shot(page, 'tonight-offline');
+});
+
+let outboxBefore;
+await step('outbox-offline', async () => {
+  await click(tid('open-outbox'));
+  await onScreen('outbox');
+  await until('≥ 2 pending [data-testid=outbox-row]', async () => (await outboxRows()).pending >= 2, { ms: 10000 }).catch(async (e) => {
+    throw new E2EError(`${e.message.split('; last')[0]}; rows: ${JSON.stringify((await outboxRows()).statuses)}`);
+  });
+  outboxBefore = await outboxRows();
+  log(`  outbox: ${JSON.stringify(outboxBefore.statuses)}`);
+  if (outboxBefore.total < 3) warn(`the outbox lists ${outboxBefore.total} rows, fewer than the 3 items recorded tonight`);
+  await screens.shot(page, 'outbox-offline');
+  await click(tid('back'));
+  await onScreen('tonight');
+});
+
+await step('reload-offline', async () => {
+  const waitingBefore = (await chip()).waiting;
+  try {
+    await page.reload({ waitUntil: 'commit', timeout: 30000 });
+  } catch (e) {
+    throw new E2EError(`reloading while offline failed (is a service worker serving the app?): ${firstLine(e)}`);
+  }
+  await onScreen('tonight', 60000);
+  await until(`${N_TASKS} rows after the offline reload`, async () => (await rowCount()) === N_TASKS, { ms: 30000 }).catch(async (e) => {
+    throw new E2EError(`${e.message.split('; last')[0]}; there are ${await rowCount()}`);
+  });
+  await waitProgress(3);
+  const c = await waitChip(`offline with ${waitingBefore} waiting`, (c) => c.state === 'offline' && c.waiting === waitingBefore, 15000);
+  log(`  chip ${JSON.stringify(c)}`);
+  await screens.shot(page, 'tonight-offline-reloaded');
+  await click(tid('open-outbox'));
+  await onScreen('outbox');
+  const after = await until('the outbox rows to come back', async () => {
+    const o = await outboxRows();
+    return o.total >= outboxBefore.total && o.pending >= outboxBefore.pending ? o : false;
+  }, { ms: 10000 }).catch(async (e) => {
+    throw new E2EError(`after the offline reload the outbox holds ${JSON.stringify((await outboxRows()).statuses)}, before it ${JSON.stringify(outboxBefore.statuses)}`);
+  });
+  log(`  outbox: ${JSON.stringify(after.statuses)}`);
+  await screens.shot(page, 'outbox-offline-reloaded');
+  await click(tid('back'));
+  await onScreen('tonight');
+});
+
+await step('back-online-sync', async () => {
+  const t = performance.now();
+  await context.setOffline(false);
+  const c = await waitChip('synced with nothing waiting', (c) => c.state === 'synced' && c.waiting === 0, 90000);
+  figures.back_online_synced_ms = Math.round(performance.now() - t);
+  log(`  chip ${JSON.stringify(c)} after ${figures.back_online_synced_ms} ms`);
+  await screens.shot(page, 'tonight-synced');
+  await click(tid('open-outbox'));
+  await onScreen('outbox');
+  const o = await outboxRows();
+  log(`  outbox: ${JSON.stringify(o.statuses)}`);
+  await screens.shot(page, 'outbox-synced');
+  if (o.pending || o.rejected) throw new E2EError(`after the sync the outbox still has ${o.pending} pending and ${o.rejected} rejected rows: ${JSON.stringify(o.statuses)}`);
+  await click(tid('back'));
+  await onScreen('tonight');
+});
+
+const summary = [];
+await step('check-at-centre', async () => {
+  const [d1, d2] = tasks.done.filter((t) => t !== tasks.failed);
+  for (const id of [d1, d2]) {
+    const d = await coord.get(`/tasks/${id}`);
+    if (d.state.status !== 'delivered') throw new E2EError(`task ${id} is ${d.state.status} at the centre, not delivered`);
+    if (d.proof_gaps.length) throw new E2EError(`task ${id} has proof gaps at the centre: ${JSON.stringify(d.proof_gaps)}`);
+    const ev = d.history.find((e) => e.payload?.delivered);
+    if (!ev) throw new E2EError(`task ${id} has no delivered event in its history`);
+    const proof = ev.payload.delivered.proof;
+    if (!proof.photos?.length) throw new E2EError(`task ${id}'s delivered event names no photo`);
+    for (const sha of proof.photos) {
+      const { status, buf } = await coord.bytes(`/blobs/${sha}`);
+      if (status !== 200 || !buf.length) throw new E2EError(`photo ${sha} of task ${id}: GET /blobs → ${status}, ${buf.length} bytes`);
+      summary.push([`${id.slice(-12)} delivered`, `photo ${sha.slice(0, 12)}… ${kib(buf.length)}, rating ${proof.rating ?? '-'}, ${proof.confirmation ? Object.keys(proof.confirmation)[0] : 'no confirmation'}`]);
+    }
+  }
+  const f = await coord.get(`/tasks/${tasks.failed}`);
+  if (f.state.status !== 'attempt_failed') throw new E2EError(`task ${tasks.failed} is ${f.state.status} at the centre, not attempt_failed`);
+  const fe = f.history.find((e) => e.payload?.attempt_failed)?.payload.attempt_failed;
+  if (fe?.reason !== 'nobody_home') throw new E2EError(`task ${tasks.failed}'s failed attempt has reason ${fe?.reason}, not nobody_home`);
+  if (fe.note !== FAIL_NOTE) warn(`the failed attempt's note reached the centre as ${JSON.stringify(fe.note)}`);
+  summary.push([`${tasks.failed.slice(-12)} attempt_failed`, `reason ${fe.reason}, attempts ${f.state.attempts}`]);
+});
+
+await step('figures', async () => {
+  runner.done();
+  figures.ok = true;
+  figures.warnings = warnings;
+  figures.console_errors = consoleLog.errors();
+  const w = figures.web_build;
+  const rows = [
+    ['web build, .wasm + .js gzip -9', kib(w.total.gzip9)],
+    ['web build, .wasm + .js raw', kib(w.total.raw)],
+    ...w.wasm.map((f) => [`  ${path.basename(f.file)} gzip -9 / raw`, `${kib(f.gzip9)} / ${kib(f.raw)}`]),
+    [`nav → 60th row (median of 3)`, `${figures.tonight_60_rows_ms.median} ms`],
+    ['  samples', figures.tonight_60_rows_ms.samples.join(', ') + ' ms'],
+    ['enrol submit → 60 rows', `${figures.enrol_to_60_rows_ms} ms`],
+    ['online delivery → synced', `${figures.online_delivery_synced_ms} ms`],
+    ['back online → synced', `${figures.back_online_synced_ms} ms`],
+  ];
+  console.log('');
+  printTable('staff e2e figures', rows);
+  printTable('at the centre', summary);
+  if (figures.console_errors.length) {
+    console.log(`browser console errors (${figures.console_errors.length}):`);
+    for (const l of figures.console_errors.slice(0, 20)) console.log(`  ${l}`);
+  }
+  if (warnings.length) {
+    console.log(`warnings (${warnings.length}):`);
+    for (const m of warnings) console.log(`  - ${m}`);
+  }
+});
+
+await cleanup();
+console.log(`\nstaff e2e: passed (${screens.n} screenshots in ${path.relative(REPO, SCREEN_DIR)}, figures.json beside them)`);
+console.log('1 passed, 0 failed');
+process.exit(0);
