@@ -64,3 +64,12 @@ ensure_clang() {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null
   fi
 }
+
+# The desktop build's system libraries (WebKitGTK, GTK 3, libxdo): only to prove in CI that it compiles.
+ensure_desktop_libs() {
+  if ! pkg-config --exists webkit2gtk-4.1 gtk+-3.0 2>/dev/null || [ ! -e /usr/include/xdo.h ]; then
+    step "apt-get install the desktop build's libraries (WebKitGTK, GTK 3, libxdo)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev >/dev/null
+  fi
+}

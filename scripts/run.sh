@@ -7,22 +7,14 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 PORT="${PORT:-7878}"
 
-ensure_rust_target wasm32-unknown-unknown
-ensure_wasm_bindgen
-
 step "demo town → data/demo"
 cargo run --quiet --release -p jx-core --example demo-town -- data/demo
 
-step "building the web app"
-cargo build --release --target wasm32-unknown-unknown -p jing-xiaoer --features web
+bash scripts/build-web.sh
 out=target/web
-rm -rf "$out" && mkdir -p "$out"
-wasm-bindgen --target web --no-typescript --out-dir "$out/pkg" \
-  target/wasm32-unknown-unknown/release/jing-xiaoer.wasm
-cp web/index.html "$out/"
 
 step "building the centre"
 cargo build --release -p jx-centre
 
 step "starting the centre with the demo town: http://127.0.0.1:$PORT/ (Ctrl-C stops it)"
-exec target/release/jx-centre --demo --listen "127.0.0.1:$PORT" --data-dir data/centre --app-dir "$out"
+exec target/release/jx-centre --demo --demo-assigned --listen "127.0.0.1:$PORT" --data-dir data/centre --app-dir "$out"

@@ -272,6 +272,12 @@ export class ConsoleLog {
       this.add(prefix, `started ${w.url()}`);
       w.on('console', (m) => once(m) && this.add(`${prefix} console.${m.type()}`, m.text()));
       w.on('close', () => this.add(prefix, `closed ${w.url()}`));
+      // Inside the worker an uncaught error still has its stack (a wasm trap's names the Rust functions).
+      w.evaluate(() => {
+        Error.stackTraceLimit = 40;
+        self.addEventListener('error', (e) => console.error(`[e2e] uncaught in worker: ${e.error?.stack ?? e.message}`));
+        self.addEventListener('unhandledrejection', (e) => console.error(`[e2e] unhandled rejection in worker: ${e.reason?.stack ?? e.reason}`));
+      }).catch(() => {});
     };
     const onPage = (page) => {
       page.on('console', (m) => once(m) && this.add(`console.${m.type()}`, m.text()));
@@ -295,6 +301,29 @@ export class ConsoleLog {
     context.on('console', (m) => {
       if (m.page()) return;
       if (once(m)) this.add(`${m.worker() ? 'sw' : 'ctx'} console.${m.type()}`, m.text());
+    });
+  }
+
+  /**
+   * An uncaught error inside a dedicated worker (a wasm trap, say) reaches only the page's Worker object; this
+   * init script logs such errors to the page's console so they show in the log. It changes nothing else.
+   */
+  static async watchWorkers(context) {
+    await context.addInitScript(() => {
+      const Native = globalThis.Worker;
+      if (!Native || Native.__e2e) return;
+      class Watched extends Native {
+        constructor(...args) {
+          super(...args);
+          const url = String(args[0]);
+          this.addEventListener('error', (e) =>
+            console.error(`[e2e] uncaught error in worker ${url}: ${e.message} (${e.filename}:${e.lineno}:${e.colno})`),
+          );
+          this.addEventListener('messageerror', () => console.error(`[e2e] messageerror from worker ${url}`));
+        }
+      }
+      Watched.__e2e = true;
+      globalThis.Worker = Watched;
     });
   }
 

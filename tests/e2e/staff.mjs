@@ -324,6 +324,7 @@ await step('open-browser', async () => {
     timezoneId: 'Asia/Shanghai',
   });
   consoleLog.attach(context);
+  await ConsoleLog.watchWorkers(context);
   page = await context.newPage();
   page.setDefaultTimeout(15000);
   page.setDefaultNavigationTimeout(30000);

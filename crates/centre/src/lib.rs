@@ -49,6 +49,9 @@ pub struct Settings {
     pub database: Option<String>,
     /// Seed the demo town into an empty database.
     pub demo: bool,
+    /// With `demo`: when seeding, also assign tonight's tasks with the automatic proposal (as coordinator c1
+    /// would), so team members see a route at once.
+    pub demo_assigned: bool,
     /// A built web app to serve at `/` (the output of the README's run command).
     pub app_dir: Option<PathBuf>,
     pub session_ttl_ms: i64,
@@ -71,6 +74,7 @@ impl Settings {
             data_dir: data_dir.into(),
             database: None,
             demo: false,
+            demo_assigned: false,
             app_dir: None,
             session_ttl_ms: 12 * 3_600_000,
             max_json_bytes: 4 * 1024 * 1024,
@@ -137,9 +141,13 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
     let db = Db::open(database).await?;
     let blobs = LocalBlobs::new(&settings.data_dir.join("blobs"))?;
     if settings.demo {
-        db.call(|conn| {
+        let assign = settings.demo_assigned;
+        db.call(move |conn| {
             if !town::is_seeded(conn)? {
                 town::seed_demo(conn, &jx_core::demo::demo_town())?;
+                if assign {
+                    town::assign_demo(conn, db::now())?;
+                }
             }
             Ok(())
         })

@@ -27,6 +27,9 @@ struct Cli {
     /// Seed the demo town (Huajing, Xuhui) into an empty database and print the demo logins.
     #[arg(long, env = "JX_DEMO")]
     demo: bool,
+    /// With --demo, when seeding: assign tonight's tasks by the automatic proposal, so team members see a route.
+    #[arg(long, env = "JX_DEMO_ASSIGNED", requires = "demo")]
+    demo_assigned: bool,
     /// Serve the built web app from this folder at `/`.
     #[arg(long, env = "JX_APP_DIR")]
     app_dir: Option<PathBuf>,
@@ -150,6 +153,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
     let mut settings = Settings::new(&cli.data_dir);
     settings.listen = cli.listen;
     settings.demo = cli.demo;
+    settings.demo_assigned = cli.demo_assigned;
     settings.database = cli.database.clone();
     settings.app_dir = cli.app_dir.clone();
     settings.far_handoff_m = cli.far_handoff_m;

@@ -100,3 +100,17 @@ fn the_route_command_reaches_the_published_optimum_of_berlin52() {
     assert!(lines[2].contains("error"), "{}", lines[2]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[tokio::test]
+async fn a_demo_seeded_assigned_gives_team_members_a_route_at_once() {
+    let c = centre_with(|s| s.demo_assigned = true).await;
+    let coord = c.coordinator().await;
+    let assigned = c.tasks(&coord, "?status=assigned").await;
+    let left = c.tasks(&coord, "?status=created").await.len() + c.tasks(&coord, "?status=requested").await.len();
+    let town = jx_core::demo::demo_town();
+    assert_eq!(assigned.len() + left, town.tasks.len(), "every task is assigned or still open, none lost");
+    assert!(assigned.len() > town.tasks.len() / 2, "most of the evening is assigned: {}", assigned.len());
+    let (status, route) = c.call(Method::GET, "/staff/1/route", Some(&coord), None).await;
+    assert_eq!(status, StatusCode::OK, "{route}");
+    assert!(!route["stops"].as_array().expect("stops").is_empty(), "s01 has somewhere to go");
+}
