@@ -244,3 +244,82 @@ async fn a_delivery_is_taken_step_by_step_survives_a_kill_and_reaches_the_centre
         .expect("json");
     assert_eq!(failed["state"]["status"], "attempt_failed", "{failed}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pickup_takes_its_checklist_with_a_photo_per_item_and_a_signature() {
+    use jx_core::strokes::{Point, Strokes};
+    let centre_dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Settings::new(centre_dir.path());
+    s.listen = "127.0.0.1:0".parse().expect("addr");
+    s.demo = true;
+    s.code_cost = jx_centre::proof::CodeCost { m_kib: 64, t: 1 };
+    let centre = start(s, false).await.expect("centre starts");
+    let base = format!("http://{}", centre.addr);
+    let api = format!("{base}/api/v1");
+    let coord = coordinator(&api).await;
+    let list: Value = call(reqwest::Method::GET, format!("{api}/tasks?status=requested"), Some(&coord), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let pickup: TaskId =
+        list.as_array().and_then(|l| l.first()).and_then(|t| t["id"].as_str()).expect("a pickup").parse().expect("id");
+    let res = call(
+        reqwest::Method::POST,
+        format!("{api}/tasks/{pickup}/decisions"),
+        Some(&coord),
+        Some(json!({"assign": {"staff": 2}})),
+    )
+    .await;
+    assert!(res.status().is_success(), "{}", res.status());
+
+    let phone = tempfile::tempdir().expect("tempdir");
+    let engine = open(phone.path());
+    let enrol = Request::Enrol { centre_url: base.clone(), login: "s02".into(), password: PASSWORD.into() };
+    assert!(matches!(ask(&engine, enrol).await, Ok(Response::Enrolled(_))));
+    let draft = match ask(&engine, Request::Begin { task: pickup }).await {
+        Ok(Response::Draft(d)) => d,
+        other => panic!("begin: {other:?}"),
+    };
+    assert_eq!(draft.current(), Step::Materials);
+    let items: Vec<String> = draft.materials.iter().map(|m| m.name.clone()).collect();
+    assert!(!items.is_empty());
+    assert!(matches!(
+        ask(&engine, Request::SetMaterial { task: pickup, name: "不存在".into(), present: true }).await,
+        Err(EngineError::NoSuchMaterial { .. })
+    ));
+    // Any photo will do for the checklist: the packet label, as the centre renders it.
+    let photo = bytes(&api, &coord, &format!("/tasks/{pickup}/qr?kind=packet&format=png")).await;
+    let mut last = Step::Materials;
+    for name in &items {
+        last = step(
+            ask(&engine, Request::AddPhoto { task: pickup, material: Some(name.clone()), photo: photo.clone() }).await,
+        );
+    }
+    assert_eq!(last, Step::Signature, "every item present and photographed");
+
+    let blank = Strokes { width: 320, height: 180, strokes: vec![] };
+    assert!(matches!(
+        ask(&engine, Request::Sign { task: pickup, strokes: blank }).await,
+        Err(EngineError::SignatureBlank)
+    ));
+    let pts = (0..40u16).map(|i| Point { x: 10 + i * 7, y: 60 + (i % 9) * 8, t_ms: u32::from(i) * 16 }).collect();
+    let ink = Strokes { width: 320, height: 180, strokes: vec![pts] };
+    assert_eq!(step(ask(&engine, Request::Sign { task: pickup, strokes: ink }).await), Step::Packet);
+    assert_eq!(step(ask(&engine, Request::SkipPacket { task: pickup }).await), Step::Rating);
+    assert_eq!(step(ask(&engine, Request::Rate { task: pickup, stars: None }).await), Step::Ready, "declining is fine");
+    let at = jx_core::geo::LatLng { lat: 31.17, lng: 121.42 };
+    assert_eq!(
+        step(ask(&engine, Request::Locate { task: pickup, fix: Fix { at, accuracy_m: 10.0 } }).await),
+        Step::Ready
+    );
+    assert!(matches!(ask(&engine, Request::Finish { task: pickup }).await, Ok(Response::Recorded { .. })));
+    let report = engine.sync_round().await.expect("a round");
+    assert_eq!((report.accepted, report.blobs_uploaded), (1, 1), "one photo: the same bytes for every item");
+    let detail: Value = call(reqwest::Method::GET, format!("{api}/tasks/{pickup}"), Some(&coord), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(detail["state"]["status"], "collected", "{detail}");
+}
