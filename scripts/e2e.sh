@@ -12,6 +12,12 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
 
+# CJK glyphs for the screenshots (the app is Chinese first).
+if ! fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk"; then
+  step "apt-get install fonts-wqy-microhei"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei
+fi
+
 # npm packages: installed again when node_modules is missing or older than the manifest or the lock.
 e2e=tests/e2e
 if [ ! -d "$e2e/node_modules/playwright-core" ] \
@@ -26,10 +32,7 @@ if [ ! -d "$e2e/node_modules/playwright-core" ] \
 fi
 
 step "building the web app"
-ensure_rust_target wasm32-unknown-unknown
-ensure_wasm_bindgen
-ensure_clang
-bash scripts/build-web.sh
+bash scripts/build-web.sh   # installs what it needs itself (wasm32 target, wasm-bindgen-cli, clang)
 
 step "building the centre"
 cargo build -p jx-centre

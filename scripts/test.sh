@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check of the project on a fresh machine of this kind: formatting, lints, every test of every crate,
-# the centre's API suite on both storage back ends (SQLite, and a throwaway PostgreSQL cluster), and the web
-# (wasm) build of the app. Installs what it needs itself, idempotently.
+# the centre's API suite on both storage back ends (SQLite, and a throwaway PostgreSQL cluster), the desktop build,
+# and the web build of the app driven end to end in headless Chromium. Installs what it needs itself, idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -29,8 +29,11 @@ start_throwaway_postgres
 step "the centre's conformance suite again, on PostgreSQL"
 JX_TEST_POSTGRES="$JX_TEST_POSTGRES" cargo test -p jx-centre --test api --test proof --test geo --test hardening
 
-step "web build compiles (wasm32): the app with feature web, the phone's store, sync engine and proof media"
-cargo check --target wasm32-unknown-unknown -p jing-xiaoer --features web
-cargo check --target wasm32-unknown-unknown -p jx-store -p jx-sync -p jx-proof
+step "the desktop build compiles"
+ensure_desktop_libs
+cargo check -p jing-xiaoer --features desktop
+
+step "end to end in a real browser: the staff app against a real centre (builds the web app)"
+bash scripts/e2e.sh
 
 step "all checks passed"

@@ -375,7 +375,7 @@ pub fn event(lang: Lang, k: EventKind) -> String {
 pub fn outbox_status(lang: Lang, s: &str) -> String {
     let (zh, en) = match s {
         "pending" => ("待发送", "waiting"),
-        "sent" => ("已发出", "sent"),
+        "sent" => ("已发出，待中心确认", "sent, not yet confirmed"),
         "acknowledged" => ("中心已收", "at the centre"),
         "rejected" => ("被拒收", "refused"),
         _ => ("未知", "unknown"),

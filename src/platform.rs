@@ -16,17 +16,28 @@ mod web {
 const wait = new Map();
 let next = 0;
 let booting = null;
+// Every request in flight gets an error answer (the engine's own JSON shape) when the worker dies.
+function fail_all(why) {
+  const ans = JSON.stringify({ Err: { error: "internal", detail: why } });
+  for (const f of wait.values()) f(ans);
+  wait.clear();
+}
 function spawn() {
   return new Promise((ok, bad) => {
+    let up = false;
     const w = new Worker(new URL("/worker.js", location.origin), { type: "module" });
     w.onmessage = (e) => {
       const d = e.data;
-      if (d.ready) { ok(w); return; }
+      if (d.ready) { up = true; ok(w); return; }
       if (d.fatal) { w.terminate(); bad(new Error(d.fatal)); return; }
       const f = wait.get(d.id);
       if (f) { wait.delete(d.id); f(d.ans); }
     };
-    w.onerror = (e) => { w.terminate(); bad(new Error(e.message || "the worker did not start")); };
+    w.onerror = (e) => {
+      const why = e.message || "the engine stopped";
+      w.terminate();
+      if (up) { booting = null; fail_all(why); } else { bad(new Error(why)); }
+    };
   });
 }
 async function boot() {
@@ -35,6 +46,7 @@ async function boot() {
   for (let i = 0; i < 40; i++) {
     try { return await spawn(); } catch (e) { last = e; await new Promise((r) => setTimeout(r, 250)); }
   }
+  booting = null;
   throw last;
 }
 export function jx_call(req) {

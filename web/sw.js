@@ -23,6 +23,7 @@ self.addEventListener("fetch", (e) => {
   // The app routes on the client: any page is index.html.
   const key = e.request.mode === "navigate" ? "/index.html" : url.pathname;
   e.respondWith(
-    caches.open(CACHE).then((c) => c.match(key)).then((hit) => hit || fetch(e.request)),
+    caches.open(CACHE).then((c) => c.match(key)).then((hit) =>
+      hit || fetch(e.request).catch(() => new Response("offline: not part of the app", { status: 504 }))),
   );
 });

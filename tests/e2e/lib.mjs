@@ -421,9 +421,10 @@ export function printTable(title, rows) {
 
 /**
  * Runs a suite with an overall bound: `body(ctx)` gets `step(name, fn)`, which on failure takes FAIL-<name>.png,
- * dumps the browser log and the centre log's tail, and exits 1. `cleanup` runs on every exit path.
+ * dumps the browser log and the centre log's tail, calls `report` (the figures so far), and exits 1. `cleanup` runs
+ * on every exit path.
  */
-export function makeRunner({ screens, consoleLog, getPage, cleanup, overallMs, centreLog }) {
+export function makeRunner({ screens, consoleLog, getPage, cleanup, overallMs, centreLog, report }) {
   let current = 'start';
   let failed = false;
 
@@ -443,8 +444,15 @@ export function makeRunner({ screens, consoleLog, getPage, cleanup, overallMs, c
       console.error(`---- centre log (last 40 of ${lines.length} lines; all in ${path.relative(REPO, centreLog)}) ----`);
       for (const l of lines.slice(-40)) console.error(l);
     }
+    try {
+      report?.();
+    } catch (e) {
+      console.error(`(no figures: ${firstLine(e)})`);
+    }
     await within('cleanup', 15000, Promise.resolve().then(cleanup)).catch(() => {});
     killChildren();
+    console.error(`\n${path.basename(process.argv[1] ?? 'e2e', '.mjs')} e2e: FAILED at step “${stepName}”`);
+    console.log('0 passed, 1 failed');
     process.exit(1);
   };
 

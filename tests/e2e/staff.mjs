@@ -52,13 +52,15 @@ const warn = (m) => {
   log(`  warning: ${m}`);
 };
 const figures = { suite: 'staff', ok: false, started_at: new Date().toISOString() };
-let centre, browser, context, page;
+const summary = []; // what the centre says of tonight's work, for the closing table
+let centre, browser, context, page, tmpDir;
 
 async function cleanup() {
   if (browser) await within('closing the browser', 10000, browser.close()).catch(() => {});
   browser = null;
   if (centre) await centre.stop().catch(() => {});
   centre = null;
+  if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
   try {
     fs.writeFileSync(path.join(SCREEN_DIR, 'figures.json'), JSON.stringify(figures, null, 2) + '\n');
   } catch {
@@ -73,6 +75,7 @@ const runner = makeRunner({
   cleanup,
   overallMs: OVERALL_MS,
   centreLog: path.join(SCREEN_DIR, 'centre.log'),
+  report: () => printFigures(),
 });
 const { step } = runner;
 
@@ -273,7 +276,8 @@ async function outboxRows() {
   const statuses = [];
   for (const r of rows) statuses.push(await r.getAttribute('data-status'));
   const count = (s) => statuses.filter((x) => x === s).length;
-  return { total: statuses.length, statuses, pending: count('pending'), rejected: count('rejected') };
+  // pending: never tried; sent: tried, no answer kept. Either way still on the phone, waiting for the centre.
+  return { total: statuses.length, statuses, pending: count('pending'), sent: count('sent'), waiting: count('pending') + count('sent'), rejected: count('rejected') };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -328,8 +332,8 @@ await step('open-browser', async () => {
   page = await context.newPage();
   page.setDefaultTimeout(15000);
   page.setDefaultNavigationTimeout(30000);
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jx-e2e-'));
-  jpegPath = path.join(tmp, 'doorstep.jpg');
+  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jx-e2e-'));
+  jpegPath = path.join(tmpDir, 'doorstep.jpg');
 });
 
 await step('enrol', async () => {
@@ -361,7 +365,7 @@ await step('enrol', async () => {
 });
 
 await step('tonight-toggles', async () => {
-  for (const [id, name] of [['theme', 'tonight-dark'], ['large-text', 'tonight-large-text'], ['lang', 'tonight-lang']]) {
+  for (const [id, name] of [['theme', 'tonight-theme-toggled'], ['large-text', 'tonight-large-text'], ['lang', 'tonight-lang-toggled']]) {
     const el = page.locator(tid(id)).first();
     if ((await page.locator(tid(id)).count()) === 0 || !(await el.isVisible())) {
       warn(`no visible [data-testid=${id}] on tonight`);
@@ -457,11 +461,12 @@ let outboxBefore;
 await step('outbox-offline', async () => {
   await click(tid('open-outbox'));
   await onScreen('outbox');
-  await until('≥ 2 pending [data-testid=outbox-row]', async () => (await outboxRows()).pending >= 2, { ms: 10000 }).catch(async (e) => {
+  await until('≥ 2 waiting (pending or sent) [data-testid=outbox-row]', async () => (await outboxRows()).waiting >= 2, { ms: 10000 }).catch(async (e) => {
     throw new E2EError(`${e.message.split('; last')[0]}; rows: ${JSON.stringify((await outboxRows()).statuses)}`);
   });
   outboxBefore = await outboxRows();
   log(`  outbox: ${JSON.stringify(outboxBefore.statuses)}`);
+  if (outboxBefore.sent) warn(`offline, the outbox shows ${outboxBefore.sent} row(s) as data-status=sent (never left the phone), not pending`);
   if (outboxBefore.total < 3) warn(`the outbox lists ${outboxBefore.total} rows, fewer than the 3 items recorded tonight`);
   await screens.shot(page, 'outbox-offline');
   await click(tid('back'));
@@ -487,7 +492,7 @@ await step('reload-offline', async () => {
   await onScreen('outbox');
   const after = await until('the outbox rows to come back', async () => {
     const o = await outboxRows();
-    return o.total >= outboxBefore.total && o.pending >= outboxBefore.pending ? o : false;
+    return o.total >= outboxBefore.total && o.waiting >= outboxBefore.waiting ? o : false;
   }, { ms: 10000 }).catch(async (e) => {
     throw new E2EError(`after the offline reload the outbox holds ${JSON.stringify((await outboxRows()).statuses)}, before it ${JSON.stringify(outboxBefore.statuses)}`);
   });
@@ -509,12 +514,11 @@ await step('back-online-sync', async () => {
   const o = await outboxRows();
   log(`  outbox: ${JSON.stringify(o.statuses)}`);
   await screens.shot(page, 'outbox-synced');
-  if (o.pending || o.rejected) throw new E2EError(`after the sync the outbox still has ${o.pending} pending and ${o.rejected} rejected rows: ${JSON.stringify(o.statuses)}`);
+  if (o.waiting || o.rejected) throw new E2EError(`after the sync the outbox still has ${o.waiting} waiting and ${o.rejected} rejected rows: ${JSON.stringify(o.statuses)}`);
   await click(tid('back'));
   await onScreen('tonight');
 });
 
-const summary = [];
 await step('check-at-centre', async () => {
   const [d1, d2] = tasks.done.filter((t) => t !== tasks.failed);
   for (const id of [d1, d2]) {
@@ -539,33 +543,41 @@ await step('check-at-centre', async () => {
   summary.push([`${tasks.failed.slice(-12)} attempt_failed`, `reason ${fe.reason}, attempts ${f.state.attempts}`]);
 });
 
-await step('figures', async () => {
-  runner.done();
-  figures.ok = true;
+function printFigures() {
   figures.warnings = warnings;
   figures.console_errors = consoleLog.errors();
   const w = figures.web_build;
-  const rows = [
-    ['web build, .wasm + .js gzip -9', kib(w.total.gzip9)],
-    ['web build, .wasm + .js raw', kib(w.total.raw)],
-    ...w.wasm.map((f) => [`  ${path.basename(f.file)} gzip -9 / raw`, `${kib(f.gzip9)} / ${kib(f.raw)}`]),
-    [`nav → 60th row (median of 3)`, `${figures.tonight_60_rows_ms.median} ms`],
-    ['  samples', figures.tonight_60_rows_ms.samples.join(', ') + ' ms'],
-    ['enrol submit → 60 rows', `${figures.enrol_to_60_rows_ms} ms`],
-    ['online delivery → synced', `${figures.online_delivery_synced_ms} ms`],
-    ['back online → synced', `${figures.back_online_synced_ms} ms`],
-  ];
+  const ms = (v) => (v === undefined ? '-' : `${v} ms`);
+  const rows = [];
+  if (w) {
+    rows.push(['web build, .wasm + .js gzip -9', kib(w.total.gzip9)], ['web build, .wasm + .js raw', kib(w.total.raw)]);
+    for (const f of w.wasm) rows.push([`  ${path.basename(f.file)} gzip -9 / raw`, `${kib(f.gzip9)} / ${kib(f.raw)}`]);
+  }
+  const load = figures.tonight_60_rows_ms;
+  rows.push(
+    ['nav → 60th row (median of 3)', ms(load?.median)],
+    ['  samples', load ? load.samples.join(', ') + ' ms' : '-'],
+    ['enrol submit → 60 rows', ms(figures.enrol_to_60_rows_ms)],
+    ['online delivery → synced', ms(figures.online_delivery_synced_ms)],
+    ['back online → synced', ms(figures.back_online_synced_ms)],
+  );
   console.log('');
-  printTable('staff e2e figures', rows);
-  printTable('at the centre', summary);
+  printTable(figures.ok ? 'staff e2e figures' : 'staff e2e figures (run failed)', rows);
+  if (summary.length) printTable('at the centre', summary);
   if (figures.console_errors.length) {
     console.log(`browser console errors (${figures.console_errors.length}):`);
-    for (const l of figures.console_errors.slice(0, 20)) console.log(`  ${l}`);
+    for (const l of figures.console_errors.slice(0, 20)) console.log(`  ${l.split('\n')[0]}`);
   }
   if (warnings.length) {
     console.log(`warnings (${warnings.length}):`);
     for (const m of warnings) console.log(`  - ${m}`);
   }
+}
+
+await step('figures', async () => {
+  runner.done();
+  figures.ok = true;
+  printFigures();
 });
 
 await cleanup();

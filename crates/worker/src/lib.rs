@@ -7,6 +7,9 @@
 //! `Result<Response, EngineError>`. Before it can answer, it posts `{ready: true}` (or `{fatal: "…"}` if the
 //! storage cannot be opened, e.g. a second tab holds it).
 //!
+//! A panic cannot be caught on wasm32: it ends the worker. The hook logs it, the page answers the requests in flight
+//! with an error and starts a fresh worker on the next one; every step already saved is still in the store.
+//!
 //! It must never import the UI or the centre. On native targets it is empty: there the engine runs in-process.
 
 #[cfg(target_arch = "wasm32")]
@@ -63,6 +66,9 @@ mod web {
 
     #[wasm_bindgen(start)]
     pub fn start() {
+        // A panic ends the worker (wasm has no unwinding); say why in the console before it goes. The page starts
+        // a new worker for its next request, and the store is as the last transaction left it.
+        std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&JsValue::from_str(&info.to_string()))));
         wasm_bindgen_futures::spawn_local(async {
             match open().await {
                 Ok(engine) => {
