@@ -114,6 +114,10 @@ pub enum Msg {
     StepRatingHelp,
     StepReady,
     TakePhoto,
+    LiveScan,
+    StopScan,
+    Scanning,
+    NoCamera,
     ScanResidentQr,
     OrTypeCode,
     CodePlaceholder,
@@ -272,6 +276,12 @@ pub fn tr(lang: Lang, msg: Msg) -> String {
         Msg::StepRatingHelp => p("请把手机交给居民，点一下。", "Hand the phone to the resident to tap."),
         Msg::StepReady => p("可以完成了", "Ready to finish"),
         Msg::TakePhoto => p("拍照", "Take photo"),
+        Msg::LiveScan => p("用摄像头扫码", "Scan with the camera"),
+        Msg::StopScan => p("停止扫码", "Stop scanning"),
+        Msg::Scanning => p("对准二维码，扫到会自动继续…", "Point at the code; it moves on by itself…"),
+        Msg::NoCamera => {
+            p("无法打开摄像头，请用“拍照”。", "The camera cannot be opened; use \u{201c}Take photo\u{201d}.")
+        }
         Msg::ScanResidentQr => p("扫居民二维码", "Scan resident's QR"),
         Msg::OrTypeCode => p("或输入 6 位数字", "or type the 6 digits"),
         Msg::CodePlaceholder => p("6 位数字", "6 digits"),

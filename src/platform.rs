@@ -54,6 +54,32 @@ export function jx_call(req) {
   return booting.then((w) => new Promise((ok) => { const id = ++next; wait.set(id, ok); w.postMessage({ id, req }); }));
 }
 export function jx_online() { return navigator.onLine; }
+// The live viewfinder: the back camera into a <video>, frames grabbed as JPEG for the engine to read.
+let stream = null, video = null, canvas = null;
+export async function jx_camera_open(id) {
+  try {
+    video = document.getElementById(id);
+    if (!video || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return false;
+    stream = await navigator.mediaDevices.getUserMedia({
+      video: { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } }, audio: false });
+    video.srcObject = stream;
+    await video.play();
+    return true;
+  } catch (e) { console.warn("no camera:", e && e.name); return false; }
+}
+export function jx_camera_frame() {
+  return new Promise((ok) => {
+    if (!video || !video.videoWidth) { ok(null); return; }
+    canvas = canvas || document.createElement("canvas");
+    canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    canvas.toBlob((b) => { if (b) b.arrayBuffer().then((a) => ok(new Uint8Array(a))); else ok(null); }, "image/jpeg", 0.92);
+  });
+}
+export function jx_camera_close() {
+  if (stream) stream.getTracks().forEach((t) => t.stop());
+  stream = null; video = null;
+}
 export function jx_locate() {
   return new Promise((ok) => {
     if (!navigator.geolocation) { ok(null); return; }
@@ -75,6 +101,9 @@ export function jx_parse_local(text) { const t = new Date(text).getTime(); retur
     extern "C" {
         pub fn jx_call(req: String) -> js_sys::Promise;
         pub fn jx_online() -> bool;
+        pub fn jx_camera_open(id: &str) -> js_sys::Promise;
+        pub fn jx_camera_frame() -> js_sys::Promise;
+        pub fn jx_camera_close();
         pub fn jx_locate() -> js_sys::Promise;
         pub fn jx_pref(key: &str) -> Option<String>;
         pub fn jx_set_pref(key: &str, value: &str);
@@ -140,6 +169,37 @@ pub fn online() -> bool {
     return web::jx_online();
     #[cfg(not(target_arch = "wasm32"))]
     true
+}
+
+/// Starts the back camera into the `<video>` with this id; false where there is none (or no permission).
+pub async fn camera_open(id: &str) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    return wasm_bindgen_futures::JsFuture::from(web::jx_camera_open(id)).await.ok().and_then(|v| v.as_bool())
+        == Some(true);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = id;
+        false
+    }
+}
+
+/// One frame of the open camera, as a JPEG.
+pub async fn camera_frame() -> Option<Vec<u8>> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let v = wasm_bindgen_futures::JsFuture::from(web::jx_camera_frame()).await.ok()?;
+        if v.is_null() {
+            return None;
+        }
+        Some(js_sys::Uint8Array::new(&v).to_vec())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    None
+}
+
+pub fn camera_close() {
+    #[cfg(target_arch = "wasm32")]
+    web::jx_camera_close();
 }
 
 /// The phone's position, if the platform gives one.

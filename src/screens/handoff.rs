@@ -4,6 +4,7 @@
 use crate::i18n::{self, Lang, Msg, tr};
 use crate::platform::{self, Client};
 use crate::screens::signature::SignaturePad;
+use crate::screens::viewfinder::{Target, Viewfinder};
 use crate::screens::{ErrorLine, PhotoButton, Revision, Screen};
 use dioxus::prelude::*;
 use jx_core::TaskId;
@@ -42,6 +43,10 @@ pub fn HandoffPage(task: TaskId) -> Element {
                 Err(e) => error.set(Some(e)),
             }
         });
+    });
+    let adopt = use_callback(move |d: Draft| {
+        draft.set(Some(d));
+        error.set(None);
     });
     let locate = use_callback(move |()| {
         spawn(async move {
@@ -86,7 +91,7 @@ pub fn HandoffPage(task: TaskId) -> Element {
                     li { key: "{s.as_str()}", class: if s == current { "step current" } else if d.done(s) { "step done" } else { "step" },
                         h2 { {step_title(l, s)} }
                         if s == current {
-                            StepBody { step: s, draft: d.clone(), busy: b, run }
+                            StepBody { step: s, draft: d.clone(), busy: b, run, adopt }
                         }
                     }
                 }
@@ -136,14 +141,16 @@ fn step_title(l: Lang, s: Step) -> String {
 
 /// What the current step asks for.
 #[component]
-fn StepBody(step: Step, draft: Draft, busy: bool, run: Callback<Request>) -> Element {
+fn StepBody(step: Step, draft: Draft, busy: bool, run: Callback<Request>, adopt: Callback<Draft>) -> Element {
     let lang = use_context::<Signal<Lang>>();
     let mut code = use_signal(String::new);
+    let live = use_signal(|| false);
     let l = lang();
     let task = draft.task;
     match step {
         Step::Packet => rsx! {
             p { class: "muted", {tr(l, Msg::StepPacketHelp)} }
+            LiveScan { task, target: Target::Packet, live, adopt }
             PhotoButton {
                 testid: "packet-photo",
                 label: tr(l, Msg::TakePhoto),
@@ -158,6 +165,7 @@ fn StepBody(step: Step, draft: Draft, busy: bool, run: Callback<Request>) -> Ele
         },
         Step::Confirm => rsx! {
             p { class: "muted", {tr(l, Msg::StepConfirmHelp)} }
+            LiveScan { task, target: Target::Resident, live, adopt }
             PhotoButton {
                 testid: "resident-qr-photo",
                 label: tr(l, Msg::ScanResidentQr),
@@ -252,5 +260,31 @@ fn StepBody(step: Step, draft: Draft, busy: bool, run: Callback<Request>) -> Ele
             }
         },
         Step::Ready => rsx! {},
+    }
+}
+
+/// The "scan with the camera" switch and, while it is on, the viewfinder.
+#[component]
+fn LiveScan(task: TaskId, target: Target, live: Signal<bool>, adopt: Callback<Draft>) -> Element {
+    let lang = use_context::<Signal<Lang>>();
+    let l = lang();
+    let on = live();
+    rsx! {
+        button {
+            class: "secondary",
+            "data-testid": "live-scan",
+            onclick: move |_| live.set(!on),
+            {tr(l, if on { Msg::StopScan } else { Msg::LiveScan })}
+        }
+        if on {
+            Viewfinder {
+                task,
+                target,
+                on_draft: move |d| {
+                    live.set(false);
+                    adopt.call(d);
+                },
+            }
+        }
     }
 }

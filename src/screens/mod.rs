@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod signature;
 pub mod task;
 pub mod tonight;
+pub mod viewfinder;
 
 use crate::i18n::{Lang, Msg, tr};
 use crate::platform;

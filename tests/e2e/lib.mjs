@@ -238,9 +238,10 @@ export function findChromium() {
 }
 
 /** Headless Chromium (Debian's) through playwright-core. */
-export async function launchBrowser() {
+export async function launchBrowser(extraArgs = []) {
   const executablePath = findChromium();
-  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, timeout: 60000 });
+  const args = [...CHROMIUM_ARGS, ...extraArgs];
+  const browser = await chromium.launch({ executablePath, headless: true, args, timeout: 60000 });
   log(`browser: ${executablePath} (Chromium ${browser.version()})`);
   return browser;
 }
