@@ -73,3 +73,11 @@ ensure_desktop_libs() {
       libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev >/dev/null
   fi
 }
+
+# OpenSSL's headers and libcrypto: the phone's store is SQLCipher, which uses them natively.
+ensure_openssl_dev() {
+  if ! pkg-config --exists openssl 2>/dev/null; then
+    step "apt-get install libssl-dev (SQLCipher's crypto on native builds)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev pkg-config >/dev/null
+  fi
+}

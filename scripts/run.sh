@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+ensure_openssl_dev
 PORT="${PORT:-7878}"
 
 step "demo town → data/demo"

@@ -8,6 +8,7 @@ source scripts/lib.sh
 
 ensure_rust_target wasm32-unknown-unknown
 ensure_clang
+ensure_openssl_dev
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

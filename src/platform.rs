@@ -128,16 +128,46 @@ impl Client {
     }
 
     /// Elsewhere: the engine in-process, over the store in `JX_DATA_DIR` (default `jx-phone` in the working
-    /// folder).
+    /// folder), encrypted with the key in that folder's `store.key` (made on first start, owner-only).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn new() -> Client {
         let dir = std::env::var("JX_DATA_DIR").unwrap_or_else(|_| "jx-phone".into());
-        match jx_store::Store::open(&dir) {
+        let key = match native_key(std::path::Path::new(&dir)) {
+            Ok(k) => k,
+            Err(e) => panic!("the store's key in {dir} cannot be read or made: {e}"),
+        };
+        match jx_store::Store::open_encrypted(&dir, &key) {
             Ok(store) => Client::over(jx_engine::Engine::new(store, jx_engine::EngineOptions::default())),
             Err(e) => panic!("the phone's store at {dir} cannot be opened: {e}"),
         }
     }
+}
 
+/// The desktop build's store key: there is no keystore to hold it, so it is a file beside the store, readable by
+/// its owner only. That keeps the store unreadable to other users of the machine and to a copy of the database
+/// file alone, not to whoever has the whole folder; a mobile build must keep it in the platform's keystore.
+#[cfg(not(target_arch = "wasm32"))]
+fn native_key(dir: &std::path::Path) -> std::io::Result<jx_store::StoreKey> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("store.key");
+    if let Ok(bytes) = std::fs::read(&path) {
+        let key: [u8; 32] = bytes.try_into().map_err(|_| std::io::Error::other("store.key is not 32 bytes"))?;
+        return Ok(jx_store::StoreKey(key));
+    }
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(&path)?;
+    f.write_all(&key)?;
+    f.sync_all()?;
+    Ok(jx_store::StoreKey(key))
+}
+
+impl Client {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn over(engine: jx_engine::Engine) -> Client {
         Client { engine: std::sync::Arc::new(engine) }

@@ -45,7 +45,7 @@ fn engine(dir: &std::path::Path, n: usize) -> Engine {
         })
         .collect();
     store.upsert_tasks(&sheets, DEMO_EVENING).expect("tasks stored");
-    Engine::new(store, EngineOptions { sync_every: None })
+    Engine::new(store, EngineOptions { sync_every: None, ..EngineOptions::default() })
 }
 
 fn ask(e: &Engine, req: Request) -> Response {
@@ -80,7 +80,9 @@ fn Frame(p: Shown) -> Element {
     use_context_provider(|| Signal::new(Look { dark: true, large: false }));
     use_context_provider(|| Signal::new(Screen::Tonight));
     use_context_provider(|| Signal::new(Revision::default()));
-    use_context_provider(|| Client::over(Engine::new(idle_store(), EngineOptions { sync_every: None })));
+    use_context_provider(|| {
+        Client::over(Engine::new(idle_store(), EngineOptions { sync_every: None, ..EngineOptions::default() }))
+    });
     match p.what {
         What::Tonight(t) => rsx! { tonight::TonightView { tonight: t } },
         What::Task(t) => rsx! { task::TaskDetail { task: *t } },

@@ -6,7 +6,7 @@ use crate::platform::{self, Client};
 use crate::screens::{ErrorLine, Revision, Screen, Switches};
 use dioxus::prelude::*;
 use jx_engine::protocol::{Chip, Stop, SyncView, Tonight};
-use jx_engine::{Request, Response};
+use jx_engine::{EngineError, Request, Response};
 
 #[component]
 pub fn TonightPage() -> Element {
@@ -114,7 +114,8 @@ fn StopCard(stop: Stop) -> Element {
 }
 
 /// The sync chip: offline / N waiting / synced at hh:mm / a problem (tap for why). It asks the engine every
-/// 1.5 s, and bumps the revision when a sync has finished so the screens reload what it brought.
+/// 1.5 s, bumps the revision when a sync has finished so the screens reload what it brought, and goes back to
+/// enrolment when the phone has been revoked (and wiped).
 #[component]
 pub fn SyncChip() -> Element {
     let lang = use_context::<Signal<Lang>>();
@@ -128,15 +129,23 @@ pub fn SyncChip() -> Element {
         async move {
             let mut last = None;
             loop {
-                if let Ok(Response::Sync(v)) = client.call(Request::Sync { online: platform::online() }).await {
-                    if v.last_sync != last {
-                        if last.is_some() {
-                            let r = revision.peek().0;
-                            revision.set(Revision(r + 1));
+                match client.call(Request::Sync { online: platform::online() }).await {
+                    Ok(Response::Sync(v)) => {
+                        if v.last_sync != last {
+                            if last.is_some() {
+                                let r = revision.peek().0;
+                                revision.set(Revision(r + 1));
+                            }
+                            last = v.last_sync;
                         }
-                        last = v.last_sync;
+                        view.set(Some(v));
                     }
-                    view.set(Some(v));
+                    // The centre revoked this phone and it has been wiped: back to enrolment.
+                    Err(EngineError::NotEnrolled) => {
+                        screen.set(Screen::Enrol);
+                        return;
+                    }
+                    _ => {}
                 }
                 platform::sleep(1_500).await;
             }

@@ -502,6 +502,38 @@ await step('reload-offline', async () => {
   await onScreen('tonight');
 });
 
+// The store on the phone is encrypted: read every file of the origin's private file system from the page and look
+// for what a plain SQLite store always holds (its header, and the packet codes in the handoff events).
+await step('store-encrypted-at-rest', async () => {
+  const found = await page.evaluate(async () => {
+    const enc = new TextEncoder();
+    const needles = { header: enc.encode('SQLite format 3'), qr: enc.encode('JX1:') };
+    const hits = { header: 0, qr: 0 };
+    let files = 0, bytes = 0;
+    const has = (hay, n) => {
+      outer: for (let i = 0; i + n.length <= hay.length; i++) {
+        for (let j = 0; j < n.length; j++) if (hay[i + j] !== n[j]) continue outer;
+        return true;
+      }
+      return false;
+    };
+    async function walk(dir) {
+      for await (const [, h] of dir.entries()) {
+        if (h.kind === 'directory') { await walk(h); continue; }
+        const buf = new Uint8Array(await (await h.getFile()).arrayBuffer());
+        files += 1; bytes += buf.length;
+        for (const [k, n] of Object.entries(needles)) if (has(buf, n)) hits[k] += 1;
+      }
+    }
+    await walk(await navigator.storage.getDirectory());
+    return { files, bytes, hits };
+  });
+  log(`  private file system: ${found.files} files, ${kib(found.bytes)}; plain SQLite headers ${found.hits.header}, packet codes ${found.hits.qr}`);
+  figures.opfs = found;
+  if (found.bytes < 64 * 1024) throw new E2EError(`the private file system holds only ${found.bytes} bytes: the store is not where it is looked for`);
+  if (found.hits.header || found.hits.qr) throw new E2EError(`the store is readable at rest: ${JSON.stringify(found.hits)}`);
+});
+
 await step('back-online-sync', async () => {
   const t = performance.now();
   await context.setOffline(false);

@@ -22,11 +22,18 @@ use std::time::Duration;
 pub struct EngineOptions {
     /// Sync in the background this often (and after every handoff). `None`: only when asked (tests).
     pub sync_every: Option<Duration>,
+    /// How long a finished task's personal data stays on the phone once the centre has all of it (its events and
+    /// photos acknowledged). Purged after every sync that finished.
+    pub retention: Duration,
 }
+
+/// Three days: long enough to answer "did you deliver to Mrs Wang on Tuesday?" from the phone, short enough that a
+/// lost phone carries at most a few evenings.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(3 * 24 * 3600);
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { sync_every: Some(Duration::from_secs(5)) }
+        EngineOptions { sync_every: Some(Duration::from_secs(5)), retention: DEFAULT_RETENTION }
     }
 }
 
@@ -35,6 +42,8 @@ pub struct Engine {
     sync: Mutex<Option<Arc<SyncEngine>>>,
     name: Mutex<Option<String>>,
     options: EngineOptions,
+    /// The sync whose end last triggered a purge.
+    purged_after: Mutex<Option<Timestamp>>,
 }
 
 fn storage(e: StoreError) -> EngineError {
@@ -106,8 +115,13 @@ fn spawn<F: std::future::Future<Output = ()> + 'static>(f: F) {
 impl Engine {
     /// The engine over `store`; if the phone is enrolled, its sync engine starts.
     pub fn new(store: Store, options: EngineOptions) -> Engine {
-        let engine =
-            Engine { store: Arc::new(Mutex::new(store)), sync: Mutex::new(None), name: Mutex::new(None), options };
+        let engine = Engine {
+            store: Arc::new(Mutex::new(store)),
+            sync: Mutex::new(None),
+            name: Mutex::new(None),
+            options,
+            purged_after: Mutex::new(None),
+        };
         engine.start_sync();
         engine
     }
@@ -488,6 +502,14 @@ impl Engine {
     }
 
     fn sync_view(&self, online: bool) -> Result<SyncView, EngineError> {
+        // A phone the centre revoked was wiped by its sync engine: stop syncing; the screens go back to enrolment.
+        if self.with(|s| s.identity())?.is_none() {
+            if let Ok(mut slot) = self.sync.lock() {
+                *slot = None;
+            }
+            return Err(EngineError::NotEnrolled);
+        }
+        self.purge_after_sync()?;
         let staff = self.staff()?;
         let bar = self.with(|s| s.status_bar(staff))?;
         let status = self.sync_engine().map(|e| e.status()).unwrap_or_default();
@@ -505,6 +527,23 @@ impl Engine {
             last_sync: status.last_success.or(bar.last_sync),
             why,
         })
+    }
+
+    /// After each sync that finished: finished tasks the centre has all of, older than the retention, leave the
+    /// phone (tasks, their events, their photos).
+    fn purge_after_sync(&self) -> Result<(), EngineError> {
+        let Some(done) = self.sync_engine().and_then(|e| e.status().last_success) else { return Ok(()) };
+        let mut last = self.purged_after.lock().map_err(|_| EngineError::Internal { detail: "lock".into() })?;
+        if *last == Some(done) {
+            return Ok(());
+        }
+        let retention = i64::try_from(self.options.retention.as_millis()).unwrap_or(i64::MAX);
+        let purged = self.with(|s| s.purge_finished(jx_store::now(), retention))?;
+        if purged.tasks > 0 {
+            tracing::info!(tasks = purged.tasks, photos = purged.blobs, "finished tasks purged after their retention");
+        }
+        *last = Some(done);
+        Ok(())
     }
 
     fn outbox(&self) -> Result<OutboxView, EngineError> {

@@ -53,7 +53,7 @@ async fn slip_code(api: &str, coord: &str, task: TaskId) -> String {
 }
 
 fn open(dir: &std::path::Path) -> Engine {
-    Engine::new(Store::open(dir).expect("store opens"), EngineOptions { sync_every: None })
+    Engine::new(Store::open(dir).expect("store opens"), EngineOptions { sync_every: None, ..EngineOptions::default() })
 }
 
 async fn ask(e: &Engine, req: Request) -> Result<Response, EngineError> {
@@ -322,4 +322,83 @@ async fn a_pickup_takes_its_checklist_with_a_photo_per_item_and_a_signature() {
         .await
         .expect("json");
     assert_eq!(detail["state"]["status"], "collected", "{detail}");
+}
+
+/// A delivery with full proof, as the screens take it.
+async fn deliver(engine: &Engine, api: &str, coord: &str, task: TaskId, at: jx_core::geo::LatLng) {
+    let label = bytes(api, coord, &format!("/tasks/{task}/qr?kind=packet&format=png")).await;
+    assert_eq!(step(ask(engine, Request::ScanPacket { task, photo: label.clone() }).await), Step::Confirm);
+    let code = slip_code(api, coord, task).await;
+    assert_eq!(step(ask(engine, Request::TypeCode { task, code }).await), Step::Photo);
+    assert_eq!(step(ask(engine, Request::AddPhoto { task, material: None, photo: label }).await), Step::Rating);
+    assert_eq!(step(ask(engine, Request::Rate { task, stars: Some(4) }).await), Step::Ready);
+    assert_eq!(step(ask(engine, Request::Locate { task, fix: Fix { at, accuracy_m: 5.0 } }).await), Step::Ready);
+    assert!(matches!(ask(engine, Request::Finish { task }).await, Ok(Response::Recorded { .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_tasks_leave_the_phone_after_the_retention_and_a_revoked_phone_is_wiped() {
+    let centre_dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Settings::new(centre_dir.path());
+    s.listen = "127.0.0.1:0".parse().expect("addr");
+    s.demo = true;
+    s.code_cost = jx_centre::proof::CodeCost { m_kib: 64, t: 1 };
+    let centre = start(s, false).await.expect("centre starts");
+    let base = format!("http://{}", centre.addr);
+    let api = format!("{base}/api/v1");
+    let coord = coordinator(&api).await;
+    let list: Value = call(reqwest::Method::GET, format!("{api}/tasks?status=created"), Some(&coord), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let two: Vec<TaskId> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|t| t["kind"] == "delivery")
+        .take(2)
+        .map(|t| t["id"].as_str().expect("id").parse().expect("task id"))
+        .collect();
+    for id in &two {
+        let body = Some(json!({"assign": {"staff": 3}}));
+        let res = call(reqwest::Method::POST, format!("{api}/tasks/{id}/decisions"), Some(&coord), body).await;
+        assert!(res.status().is_success(), "{}", res.status());
+    }
+
+    let phone = tempfile::tempdir().expect("tempdir");
+    let options = EngineOptions { sync_every: None, retention: std::time::Duration::ZERO };
+    let engine = Engine::new(Store::open(phone.path()).expect("store"), options);
+    let enrol = Request::Enrol { centre_url: base.clone(), login: "s03".into(), password: PASSWORD.into() };
+    assert!(matches!(ask(&engine, enrol).await, Ok(Response::Enrolled(_))));
+    deliver(&engine, &api, &coord, two[0], jx_core::geo::LatLng { lat: 31.17, lng: 121.42 }).await;
+
+    // Not at the centre yet: nothing is purged, whatever the retention.
+    assert!(matches!(ask(&engine, Request::Sync { online: true }).await, Ok(Response::Sync(_))));
+    assert!(matches!(ask(&engine, Request::Task { task: two[0] }).await, Ok(Response::Task(_))));
+    // Once the centre has everything, the finished task leaves; the open one stays.
+    engine.sync_round().await.expect("a round");
+    assert!(matches!(ask(&engine, Request::Sync { online: true }).await, Ok(Response::Sync(_))));
+    assert!(matches!(ask(&engine, Request::Task { task: two[0] }).await, Err(EngineError::NoSuchTask)));
+    assert!(matches!(ask(&engine, Request::Task { task: two[1] }).await, Ok(Response::Task(_))));
+
+    // The centre revokes the phone: its next contact wipes it, and the screens go back to enrolment.
+    let devices: Value =
+        call(reqwest::Method::GET, format!("{api}/devices"), Some(&coord), None).await.json().await.expect("json");
+    let device = devices
+        .as_array()
+        .expect("devices")
+        .iter()
+        .find(|d| d["staff"] == 3)
+        .and_then(|d| d["device"].as_str())
+        .expect("s03's phone")
+        .to_string();
+    let res = call(reqwest::Method::POST, format!("{api}/devices/{device}/revoke"), Some(&coord), None).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    assert!(engine.sync_round().await.is_err(), "a revoked phone's round fails");
+    assert!(matches!(ask(&engine, Request::Sync { online: true }).await, Err(EngineError::NotEnrolled)));
+    assert!(
+        matches!(ask(&engine, Request::Hello).await, Ok(Response::Hello(h)) if h.me.is_none() && h.resume.is_none())
+    );
+    assert!(matches!(ask(&engine, Request::Task { task: two[1] }).await, Err(EngineError::NoSuchTask)));
 }

@@ -10,6 +10,10 @@ pub enum StoreError {
     #[error("{path} is not a Jing Xiaoer store (it was left untouched)")]
     NotAStore { path: PathBuf },
     #[error(
+        "{path} cannot be read with this key: it is encrypted with another one, or damaged (it was left untouched)"
+    )]
+    WrongKey { path: PathBuf },
+    #[error(
         "{path} was written by a newer version of the app (schema {found}, this app knows up to {supported}); update the app — the file was left untouched"
     )]
     NewerSchema { path: PathBuf, found: i64, supported: i64 },

@@ -20,6 +20,7 @@ pub use blobs::BlobInfo;
 pub use error::{Result, StoreError};
 pub use events::{OutboxCounts, OutboxEntry, OutboxStatus};
 pub use privacy::Purged;
+pub use schema::StoreKey;
 pub use tasks::{BuildingStop, HistoryEntry, StatusBar, TaskDetail, TaskRow};
 
 use jx_core::token::{CentreKey, Keyring};
@@ -89,11 +90,21 @@ impl Store {
     }
 
     pub fn open_with(dir: impl AsRef<Path>, durability: Durability) -> Result<Store> {
-        let dir = dir.as_ref().to_path_buf();
+        Self::open_inner(dir.as_ref(), None, durability)
+    }
+
+    /// Opens (or creates) the store encrypted with `key`: residents' data is unreadable in the file without it.
+    /// A plain store of ours is encrypted in place first; a file encrypted with another key is refused, untouched.
+    pub fn open_encrypted(dir: impl AsRef<Path>, key: &StoreKey) -> Result<Store> {
+        Self::open_inner(dir.as_ref(), Some(key), Durability::default())
+    }
+
+    fn open_inner(dir: &Path, key: Option<&StoreKey>, durability: Durability) -> Result<Store> {
+        let dir = dir.to_path_buf();
         #[cfg(not(target_arch = "wasm32"))]
         std::fs::create_dir_all(&dir).map_err(StoreError::io(&dir))?;
         let path = dir.join(DB_FILE);
-        let conn = schema::open_checked(&path)?;
+        let conn = schema::open_checked(&path, key)?;
         let sync = match durability {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",

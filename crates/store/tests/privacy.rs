@@ -84,3 +84,58 @@ fn a_wipe_leaves_an_empty_store_without_identity_key_or_a_residents_name() {
     let s = Store::open(dir.path()).expect("reopens");
     assert_eq!(s.integrity_check().expect("check"), "ok");
 }
+
+#[test]
+fn an_encrypted_store_holds_no_residents_name_or_phone_in_its_bytes_and_needs_its_key() {
+    use jx_store::{StoreError, StoreKey};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = StoreKey([7; 32]);
+    let n = 12;
+    let sheets = assigned_sheets(STAFF, n, 0);
+    {
+        let mut s = Store::open_encrypted(dir.path(), &key).expect("opens encrypted");
+        s.enrol(&identity(STAFF), T0).expect("enrols");
+        s.upsert_tasks(&sheets, T0).expect("tasks stored");
+        let t = sheets[0].0.task.id;
+        s.save_draft(t, "{\"note\":\"草稿\"}", T0).expect("draft");
+        // Still readable through the store itself.
+        assert_eq!(s.tonight(STAFF).expect("reads").iter().map(|b| b.tasks.len()).sum::<usize>(), n);
+    }
+    // The file, and its write-ahead log, hold none of it in the clear.
+    for (sheet, _) in &sheets {
+        assert!(!file_contains(dir.path(), &sheet.resident_name), "a name is readable in the encrypted file");
+        assert!(!file_contains(dir.path(), &sheet.resident_phone), "a phone is readable in the encrypted file");
+    }
+    assert!(!file_contains(dir.path(), "SQLite format 3"), "not even the header says what the file is");
+
+    // Without the key, or with another, it is refused and left untouched.
+    let before = std::fs::read(dir.path().join(DB_FILE)).expect("reads");
+    assert!(matches!(Store::open(dir.path()), Err(StoreError::NotAStore { .. })));
+    assert!(matches!(Store::open_encrypted(dir.path(), &StoreKey([8; 32])), Err(StoreError::WrongKey { .. })));
+    assert_eq!(std::fs::read(dir.path().join(DB_FILE)).expect("reads"), before);
+
+    let s = Store::open_encrypted(dir.path(), &key).expect("reopens with its key");
+    assert_eq!(s.integrity_check().expect("checks"), "ok");
+    assert_eq!(s.drafts().expect("drafts").len(), 1);
+}
+
+#[test]
+fn a_plain_store_is_encrypted_in_place_with_everything_kept() {
+    use jx_store::StoreKey;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = enrolled_store(dir.path(), STAFF, 3);
+    let t = town().tasks[0].id;
+    let photo = s.put_blob(b"\xFF\xD8photo", T0).expect("photo");
+    s.record(t, EventPayload::Delivered { proof: full_delivery_proof(t, photo) }, T0).expect("records");
+    let name = town().sheet(&town().tasks[1]).expect("sheet").resident_name;
+    drop(s);
+    assert!(file_contains(dir.path(), &name), "a plain store has names in the clear (the premise)");
+
+    let key = StoreKey([3; 32]);
+    let s = Store::open_encrypted(dir.path(), &key).expect("encrypts in place");
+    assert!(!file_contains(dir.path(), &name), "no name readable after encryption");
+    assert_eq!(s.verify_chain().expect("the chain survives"), 1);
+    assert_eq!(s.chain().expect("events").len(), 1);
+    assert_eq!(s.identity().expect("identity").map(|i| i.staff), Some(STAFF));
+    assert_eq!(s.tonight(STAFF).expect("tasks").iter().map(|b| b.tasks.len()).sum::<usize>(), 3);
+}

@@ -7,6 +7,12 @@
 //! `Result<Response, EngineError>`. Before it can answer, it posts `{ready: true}` (or `{fatal: "…"}` if the
 //! storage cannot be opened, e.g. a second tab holds it).
 //!
+//! The store is encrypted (SQLCipher, through libtomcrypt here). Its key is 32 random bytes made on first start and
+//! kept in IndexedDB, sealed with AES-GCM under a non-extractable WebCrypto key stored beside it: the files in the
+//! private file system alone (a copied profile folder's OPFS, a storage dump) are unreadable, but whoever holds the
+//! whole unlocked browser profile holds the key too. The web has no keystore that does better without asking for a
+//! passphrase at every start; see the README.
+//!
 //! A panic cannot be caught on wasm32: it ends the worker. The hook logs it, the page answers the requests in flight
 //! with an error and starts a fresh worker on the next one; every step already saved is still in the store.
 //!
@@ -19,6 +25,58 @@ mod web {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+    // The store's key: 32 random bytes made on first start, kept in IndexedDB sealed (AES-GCM) under a
+    // non-extractable WebCrypto key that lives beside it. Both are written in one transaction.
+    #[wasm_bindgen(inline_js = r#"
+function idb() {
+  return new Promise((ok, bad) => {
+    const r = indexedDB.open("jx-keys", 1);
+    r.onupgradeneeded = () => r.result.createObjectStore("keys");
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => bad(r.error);
+  });
+}
+function get(db, k) {
+  return new Promise((ok, bad) => {
+    const r = db.transaction("keys").objectStore("keys").get(k);
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => bad(r.error);
+  });
+}
+export async function jx_store_key() {
+  const db = await idb();
+  const wrap = await get(db, "wrap");
+  const sealed = await get(db, "store");
+  if (wrap && sealed) {
+    return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.iv }, wrap, sealed.ct));
+  }
+  const fresh = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+  const raw = crypto.getRandomValues(new Uint8Array(32));
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, fresh, raw));
+  await new Promise((ok, bad) => {
+    const t = db.transaction("keys", "readwrite");
+    t.objectStore("keys").put(fresh, "wrap");
+    t.objectStore("keys").put({ iv, ct }, "store");
+    t.oncomplete = () => ok();
+    t.onerror = () => bad(t.error);
+  });
+  return raw;
+}
+"#)]
+    extern "C" {
+        #[wasm_bindgen(catch)]
+        fn jx_store_key() -> Result<js_sys::Promise, JsValue>;
+    }
+
+    async fn store_key() -> Result<jx_store::StoreKey, String> {
+        let p = jx_store_key().map_err(|e| format!("{e:?}"))?;
+        let v = wasm_bindgen_futures::JsFuture::from(p).await.map_err(|e| format!("the store's key: {e:?}"))?;
+        let bytes = js_sys::Uint8Array::new(&v).to_vec();
+        let key: [u8; 32] = bytes.try_into().map_err(|_| "the store's key has the wrong length".to_string())?;
+        Ok(jx_store::StoreKey(key))
+    }
 
     fn scope() -> DedicatedWorkerGlobalScope {
         js_sys::global().unchecked_into()
@@ -38,7 +96,8 @@ mod web {
         install::<sqlite_wasm_rs::WasmOsCallback>(&cfg, true)
             .await
             .map_err(|e| format!("the browser's storage cannot be opened (is the app open in another tab?): {e}"))?;
-        let store = jx_store::Store::open("/jx").map_err(|e| e.to_string())?;
+        let key = store_key().await?;
+        let store = jx_store::Store::open_encrypted("/jx", &key).map_err(|e| e.to_string())?;
         Ok(Engine::new(store, EngineOptions::default()))
     }
 
