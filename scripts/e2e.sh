@@ -35,7 +35,7 @@ step "building the web app"
 bash scripts/build-web.sh   # installs what it needs itself (wasm32 target, wasm-bindgen-cli, clang)
 
 step "building the centre"
-cargo build -p jx-centre
+cargo build --workspace --bins
 
 step "staff e2e suite"
 node tests/e2e/staff.mjs

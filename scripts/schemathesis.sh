@@ -18,7 +18,7 @@ if [ ! -x "$VENV/bin/schemathesis" ]; then
   "$VENV/bin/pip" install -q "schemathesis==4.32.5"
 fi
 
-cargo build -q -p jx-centre
+cargo build -q --workspace --bins
 DATA=$(mktemp -d /tmp/jx-st.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 target/debug/jx-centre --demo --listen "127.0.0.1:$PORT" --data-dir "$DATA" >"$DATA/centre.log" 2>&1 &

@@ -20,15 +20,17 @@ step "cargo test (workspace; the centre on SQLite)"
 cargo test --workspace -- --skip killed_at_random_moments --skip randomised_faults
 
 step "crash and fault-injection suites (they print what they did)"
-cargo test -p jx-store --test kill -- --nocapture
-cargo test -p jx-sync --test faults randomised_faults -- --nocapture
+# --workspace everywhere: one feature set for every build, so nothing is compiled twice (-p alone unifies features
+# differently and rebuilds the dependency tree).
+cargo test --workspace --test kill -- --nocapture
+cargo test --workspace --test faults randomised_faults -- --nocapture
 
 step "schemathesis against the centre's OpenAPI document (bounded; any 5xx fails)"
 bash scripts/schemathesis.sh
 
 start_throwaway_postgres
 step "the centre's conformance suite again, on PostgreSQL"
-JX_TEST_POSTGRES="$JX_TEST_POSTGRES" cargo test -p jx-centre --test api --test proof --test geo --test hardening
+JX_TEST_POSTGRES="$JX_TEST_POSTGRES" cargo test --workspace --test api --test proof --test geo --test hardening
 
 step "the desktop build compiles"
 ensure_desktop_libs
