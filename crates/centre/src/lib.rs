@@ -131,9 +131,34 @@ impl RunningCentre {
     }
 }
 
+/// The data directory holds residents' data, photos and the QR signing keys: only the centre's own user may enter
+/// it. A directory that others can read is closed (and said so in the log) at start-up; one that cannot be closed
+/// stops the start.
+#[cfg(unix)]
+pub fn owner_only(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
+            anyhow::anyhow!(
+                "the data directory {} is open to others ({mode:o}) and cannot be closed: {e}",
+                dir.display()
+            )
+        })?;
+        tracing::warn!(dir = %dir.display(), was = format!("{mode:o}"), "the data directory was open to others; now 700");
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn owner_only(_dir: &std::path::Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
 /// Opens the database and blob store under the data directory (seeding the demo town if asked and empty).
 pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&settings.data_dir)?;
+    owner_only(&settings.data_dir)?;
     let database = match &settings.database {
         Some(url) => url.clone(),
         None => settings.data_dir.join("centre.sqlite").to_string_lossy().into_owned(),

@@ -92,3 +92,19 @@ async fn a_session_is_refreshed_into_a_new_token_and_the_old_one_stops_working()
     assert!(status.is_client_error(), "a device token is not a session: {status}");
     assert_eq!(c.call(Method::GET, "/sync/pull?since=0", Some(&phone.token), None).await.0, StatusCode::OK);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_data_directory_open_to_others_is_closed_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("centre");
+    std::fs::create_dir_all(&data).expect("dir");
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut s = jx_centre::Settings::new(&data);
+    s.listen = "127.0.0.1:0".parse().expect("addr");
+    let running = jx_centre::start(s, false).await.expect("centre starts");
+    let mode = std::fs::metadata(&data).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the data directory is owner-only after start");
+    running.abort();
+}
