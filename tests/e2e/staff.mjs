@@ -184,7 +184,7 @@ async function openTask(id, { shot } = {}) {
 }
 
 /** One delivery through every proof step; `wrong` also tries a wrong packet and a wrong code first. */
-async function deliver(id, { wrong = false, shots = false, label }) {
+async function deliver(id, { wrong = false, shots = false, label, killAfterPacket = false }) {
   const [packet, code] = await Promise.all([coord.qrPng(id, 'packet'), coord.residentCode(id)]);
   await openTask(id, { shot: shots && `${label}-task` });
   await click(tid('start-handoff'));
@@ -205,6 +205,14 @@ async function deliver(id, { wrong = false, shots = false, label }) {
   await page.locator(tid('packet-photo')).first().setInputFiles({ name: 'packet.png', mimeType: 'image/png', buffer: packet });
   await waitHandoffStep('confirm');
   if (shots) await screens.shot(page, `${label}-handoff-confirm`);
+  if (killAfterPacket) {
+    // The app is closed mid-handoff (here: the page reloaded, offline). It must open again at the same step.
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await onScreen('handoff', 30000);
+    await waitHandoffStep('confirm', 30000);
+    log('  reloaded mid-handoff: it reopened at the resident\'s confirmation, the packet scan kept');
+    await screens.shot(page, `${label}-resumed-after-reload`);
+  }
 
   if (wrong) {
     const bad = code === '000000' ? '111111' : '000000';
@@ -431,7 +439,7 @@ await step('go-offline', async () => {
 await step('delivery-2-offline', async () => {
   const id = await nextOpen('delivery');
   log(`  task ${id}`);
-  await deliver(id, { label: 'delivery2' });
+  await deliver(id, { label: 'delivery2', killAfterPacket: true });
   await waitProgress(2);
 });
 
