@@ -138,6 +138,16 @@ pub enum Msg {
     Accuracy(u32),
     Abandon,
     Done,
+    // The resident's moment
+    ToResident,
+    ToStaff,
+    ResidentConfirm { item: String },
+    ResidentCodeAsk,
+    ResidentOrSign,
+    ResidentSign { item: String },
+    ResidentRate,
+    ReadAgain,
+    NoVoice,
     // Fail
     FailTitle,
     Reason,
@@ -319,6 +329,27 @@ pub fn tr(lang: Lang, msg: Msg) -> String {
         }
         Msg::Abandon => p("放弃这次交接", "Abandon this handoff"),
         Msg::Done => p("已完成", "Done"),
+        Msg::ToResident => p("请居民确认（大字）", "Hand to the resident (large)"),
+        Msg::ToStaff => p("交还工作人员", "Back to the staff member"),
+        Msg::ResidentConfirm { item } => {
+            if zh {
+                format!("这是您的“{item}”办理结果。请确认收到。")
+            } else {
+                format!("This is the result of your \u{201c}{item}\u{201d}. Please confirm you received it.")
+            }
+        }
+        Msg::ResidentCodeAsk => p("请输入回执上的 6 位数字", "Type the 6 digits on your slip"),
+        Msg::ResidentOrSign => p("没有回执？请签名", "No slip? Sign instead"),
+        Msg::ResidentSign { item } => {
+            if zh {
+                format!("请签名，授权我们为您代办“{item}”。")
+            } else {
+                format!("Please sign to let us handle \u{201c}{item}\u{201d} for you.")
+            }
+        }
+        Msg::ResidentRate => p("您对这次服务满意吗？", "Are you satisfied with this service?"),
+        Msg::ReadAgain => p("再听一遍", "Read it again"),
+        Msg::NoVoice => p("本机不能朗读，请看屏幕。", "This phone cannot read aloud; please read the screen."),
         Msg::FailTitle => p("未能交接", "Could not hand over"),
         Msg::Reason => p("原因", "Reason"),
         Msg::Note => p("备注", "Note"),

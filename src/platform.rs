@@ -89,6 +89,22 @@ export function jx_locate() {
       { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
 }
+export function jx_can_speak() {
+  const s = globalThis.speechSynthesis;
+  return !!s && s.getVoices().some((v) => /^zh([-_](CN|Hans))?/i.test(v.lang));
+}
+// Reads `text` aloud in Mandarin with the platform's speech synthesis; false when there is no Chinese voice.
+export function jx_speak(text) {
+  const s = globalThis.speechSynthesis;
+  if (!s || typeof SpeechSynthesisUtterance === "undefined") return false;
+  const voice = s.getVoices().find((v) => /^zh([-_](CN|Hans))?/i.test(v.lang));
+  if (!voice) return false;
+  s.cancel();
+  const u = new SpeechSynthesisUtterance(text);
+  u.voice = voice; u.lang = voice.lang; u.rate = 0.85;
+  s.speak(u);
+  return true;
+}
 export function jx_pref(key) { try { return localStorage.getItem("jx." + key); } catch (e) { return null; } }
 export function jx_set_pref(key, value) { try { localStorage.setItem("jx." + key, value); } catch (e) {} }
 export function jx_origin() { return location.origin; }
@@ -105,6 +121,8 @@ export function jx_parse_local(text) { const t = new Date(text).getTime(); retur
         pub fn jx_camera_frame() -> js_sys::Promise;
         pub fn jx_camera_close();
         pub fn jx_locate() -> js_sys::Promise;
+        pub fn jx_speak(text: &str) -> bool;
+        pub fn jx_can_speak() -> bool;
         pub fn jx_pref(key: &str) -> Option<String>;
         pub fn jx_set_pref(key: &str, value: &str);
         pub fn jx_origin() -> String;
@@ -251,6 +269,25 @@ pub async fn sleep(ms: u32) {
     gloo_timers::future::TimeoutFuture::new(ms).await;
     #[cfg(not(target_arch = "wasm32"))]
     tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
+}
+
+/// Reads `text` aloud in Mandarin; false where the platform has no Chinese voice (the screen then says so).
+pub fn speak(text: &str) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    return web::jx_speak(text);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = text;
+        false
+    }
+}
+
+/// Whether the platform has a Chinese voice to read with.
+pub fn can_speak() -> bool {
+    #[cfg(target_arch = "wasm32")]
+    return web::jx_can_speak();
+    #[cfg(not(target_arch = "wasm32"))]
+    false
 }
 
 /// A saved preference.

@@ -3,6 +3,7 @@
 
 use crate::i18n::{self, Lang, Msg, tr};
 use crate::platform::{self, Client};
+use crate::screens::resident::ResidentView;
 use crate::screens::signature::SignaturePad;
 use crate::screens::viewfinder::{Target, Viewfinder};
 use crate::screens::{ErrorLine, PhotoButton, Revision, Screen};
@@ -20,6 +21,8 @@ pub fn HandoffPage(task: TaskId) -> Element {
     let mut error = use_signal(|| None::<EngineError>);
     let mut busy = use_signal(|| false);
     let mut locating = use_signal(|| false);
+    // The step at which the phone was turned to the resident; their screen lasts until that step is answered.
+    let mut resident = use_signal(|| None::<Step>);
 
     // Each step: ask the engine, show the draft it saved, or why not.
     let run = use_callback(move |req: Request| {
@@ -76,6 +79,12 @@ pub fn HandoffPage(task: TaskId) -> Element {
     let steps = d.steps();
     let n = steps.iter().position(|s| *s == current).map(|i| i + 1).unwrap_or(steps.len());
     let b = busy();
+    // The phone turned to the resident: their screen only, until they have answered (or it is handed back).
+    if resident() == Some(current) && current.resident_facing() {
+        return rsx! {
+            ResidentView { draft: d.clone(), busy: b, error: error(), run, on_leave: move |_| resident.set(None) }
+        };
+    }
     rsx! {
         main { class: "screen handoff", "data-testid": "handoff", "data-step": current.as_str(),
             header { class: "bar",
@@ -95,6 +104,9 @@ pub fn HandoffPage(task: TaskId) -> Element {
                         }
                     }
                 }
+            }
+            if current.resident_facing() {
+                button { class: "primary big", "data-testid": "resident-mode", onclick: move |_| resident.set(Some(current)), {tr(l, Msg::ToResident)} }
             }
             ErrorLine { error: error() }
             if b {

@@ -7,6 +7,7 @@ pub mod enrol;
 pub mod fail;
 pub mod handoff;
 pub mod outbox;
+pub mod resident;
 pub mod signature;
 pub mod task;
 pub mod tonight;

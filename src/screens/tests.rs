@@ -64,6 +64,7 @@ enum What {
     Tonight(Tonight),
     Task(Box<TaskView>),
     Outbox(OutboxView),
+    Resident(Box<jx_engine::draft::Draft>),
 }
 
 /// A store for the screens' engine context: these renders never ask it anything, but the context must exist.
@@ -87,7 +88,14 @@ fn Frame(p: Shown) -> Element {
         What::Tonight(t) => rsx! { tonight::TonightView { tonight: t } },
         What::Task(t) => rsx! { task::TaskDetail { task: *t } },
         What::Outbox(v) => rsx! { outbox::OutboxList { view: v } },
+        What::Resident(d) => rsx! { ResidentFrame { draft: *d } },
     }
+}
+
+#[component]
+fn ResidentFrame(draft: jx_engine::draft::Draft) -> Element {
+    let run = use_callback(|_: Request| {});
+    rsx! { resident::ResidentView { draft, busy: false, error: None, run, on_leave: |_| {} } }
 }
 
 fn render(lang: Lang, what: What) -> String {
@@ -166,4 +174,31 @@ fn the_outbox_shows_each_recorded_fact_and_a_refusal_says_why_and_what_to_do() {
     v.lines[0].reason = Some("sequence_gap".into());
     let html = render(Lang::En, What::Outbox(v));
     assert!(html.contains("sequence_gap") && html.contains("Ask the coordinator"), "{html}");
+}
+
+#[test]
+fn the_residents_screen_asks_one_question_about_their_own_item_and_shows_no_one_else() {
+    use jx_engine::draft::{Draft, Step};
+    let town = demo_town();
+    let sheets: Vec<_> = town.tasks.iter().take(20).map(|t| town.sheet(t).expect("sheet")).collect();
+    let mine = &sheets[0];
+    let mut d = Draft::new(mine, DEMO_EVENING);
+    d.packet = Some("JX1:x".into());
+    assert_eq!(d.current(), Step::Confirm);
+    let html = render(Lang::ZhCn, What::Resident(Box::new(d.clone())));
+    assert!(html.contains("data-testid=\"resident-question\""), "{html}");
+    assert!(html.contains(&mine.service_item_name), "says what is handed over");
+    assert!(html.contains("data-testid=\"resident-code-input\""), "one question: the code");
+    assert!(!html.contains("resident-rate-"), "not the rating at the same time");
+    assert!(html.contains("data-testid=\"no-voice\""), "no voice off the web, and it says so");
+    for other in &sheets[1..] {
+        assert!(!html.contains(&other.resident_name), "another resident's name on the resident's screen");
+        assert!(!html.contains(&other.resident_phone));
+    }
+    d.confirmation = Some(jx_core::event::Confirmation::ResidentCode { code: "123456".into() });
+    d.photos.push(jx_engine::draft::PhotoRef { sha256: jx_core::bytes::Sha256::of(b"p"), thumb: String::new() });
+    assert_eq!(d.current(), Step::Rating);
+    let html = render(Lang::ZhCn, What::Resident(Box::new(d)));
+    assert_eq!(html.matches("data-testid=\"resident-rate-").count(), 5, "{html}");
+    assert!(!html.contains("resident-code-input"));
 }

@@ -184,7 +184,33 @@ async function openTask(id, { shot } = {}) {
 }
 
 /** One delivery through every proof step; `wrong` also tries a wrong packet and a wrong code first. */
-async function deliver(id, { wrong = false, shots = false, label, killAfterPacket = false }) {
+// The resident's moment on the phone: its text at least twice the app's normal size and WCAG AA contrast.
+async function checkResidentScreen(label) {
+  await page.waitForSelector(tid('resident'), { timeout: 10000 });
+  const m = await page.evaluate(() => {
+    const px = (el) => parseFloat(getComputedStyle(el).fontSize);
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const q = document.querySelector('[data-testid="resident-question"]');
+    const root = document.querySelector('[data-testid="resident"]');
+    const normal = px(document.querySelector('.app'));
+    const [a, b] = [lum(rgb(getComputedStyle(q).color)), lum(rgb(getComputedStyle(root).backgroundColor))];
+    const contrast = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const texts = [...root.querySelectorAll('p, button, label')].map((e) => px(e));
+    return { normal, question: px(q), smallest: Math.min(...texts), contrast, voice: !!document.querySelector('[data-testid="speak"]'), silent: !!document.querySelector('[data-testid="no-voice"]') };
+  });
+  log(`  resident screen (${label}): text ${m.question}px (smallest ${m.smallest}px) vs normal ${m.normal}px, contrast ${m.contrast.toFixed(1)}:1, ${m.voice ? 'reads aloud' : m.silent ? 'no voice here, says so' : 'no voice notice!'}`);
+  if (m.question < 2 * m.normal) throw new E2EError(`the resident's question is ${m.question}px, less than twice the normal ${m.normal}px`);
+  if (m.contrast < 4.5) throw new E2EError(`the resident's screen contrast is ${m.contrast.toFixed(2)}:1, below WCAG AA 4.5:1`);
+  if (!m.voice && !m.silent) throw new E2EError('the resident screen neither reads aloud nor says it cannot');
+  figures.resident_screen = m;
+  await screens.shot(page, `resident-${label}`);
+}
+
+async function deliver(id, { wrong = false, shots = false, label, killAfterPacket = false, resident = false }) {
   const [packet, code] = await Promise.all([coord.qrPng(id, 'packet'), coord.residentCode(id)]);
   await openTask(id, { shot: shots && `${label}-task` });
   await click(tid('start-handoff'));
@@ -224,8 +250,16 @@ async function deliver(id, { wrong = false, shots = false, label, killAfterPacke
     if (s !== 'confirm') throw new E2EError(`a wrong resident code moved the handoff on to data-step=${s}`);
     await screens.shot(page, `${label}-wrong-code`);
   }
-  await page.locator(tid('code-input')).first().fill(code, { timeout: 10000 });
-  await click(tid('code-submit'));
+  if (resident) {
+    // The phone is turned to the resident, who types the code on their own screen.
+    await click(tid('resident-mode'));
+    await checkResidentScreen('confirm');
+    await page.locator(tid('resident-code-input')).first().fill(code, { timeout: 10000 });
+    await click(tid('resident-code-submit'));
+  } else {
+    await page.locator(tid('code-input')).first().fill(code, { timeout: 10000 });
+    await click(tid('code-submit'));
+  }
   await waitHandoffStep('photo');
   if (shots) await screens.shot(page, `${label}-handoff-photo`);
 
@@ -245,7 +279,13 @@ async function deliver(id, { wrong = false, shots = false, label, killAfterPacke
   }
   if (s !== 'rating') throw new E2EError(`after the photo the handoff is at data-step=${s}, expected rating`);
   if (shots) await screens.shot(page, `${label}-handoff-rating`);
-  await click(tid('rate-5'));
+  if (resident) {
+    await click(tid('resident-mode'));
+    await checkResidentScreen('rating');
+    await click(tid('resident-rate-5'));
+  } else {
+    await click(tid('rate-5'));
+  }
   await waitHandoffStep('ready', 15000);
   await screens.shot(page, `${label}-handoff-ready`);
   await click(tid('finish'));
@@ -422,7 +462,7 @@ await step('measure-load', async () => {
 await step('delivery-1-online', async () => {
   const id = await nextOpen('delivery');
   log(`  task ${id}`);
-  await deliver(id, { wrong: true, shots: true, label: 'delivery1' });
+  await deliver(id, { wrong: true, shots: true, label: 'delivery1', resident: true });
   await waitProgress(1);
   await screens.shot(page, 'tonight-after-delivery1');
   const t = performance.now();

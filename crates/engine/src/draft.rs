@@ -46,6 +46,11 @@ pub enum Step {
 }
 
 impl Step {
+    /// Whether the phone is turned to the resident for this step (they confirm, sign or rate).
+    pub fn resident_facing(self) -> bool {
+        matches!(self, Step::Confirm | Step::Signature | Step::Rating)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Step::Packet => "packet",
@@ -63,6 +68,9 @@ impl Step {
 pub struct Draft {
     pub task: TaskId,
     pub kind: TaskKind,
+    /// What is handed over (the service item's name), for the resident-facing screen and its readout.
+    #[serde(default)]
+    pub item: String,
     pub requires: Vec<ProofRequirement>,
     /// The packet label's token text, checked when scanned.
     pub packet: Option<String>,
@@ -83,6 +91,7 @@ impl Draft {
         Draft {
             task: sheet.task.id,
             kind: sheet.task.kind,
+            item: sheet.service_item_name.clone(),
             requires: sheet.task.proof.requires.clone(),
             packet: None,
             packet_skipped: false,
