@@ -67,10 +67,18 @@ fn step(r: Result<Response, EngineError>) -> Step {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delivery_is_taken_step_by_step_survives_a_kill_and_reaches_the_centre() {
-    let centre_dir = tempfile::tempdir().expect("tempdir");
-    let mut s = Settings::new(centre_dir.path());
+/// A real centre on loopback with the demo town, and a coordinator's session.
+struct Demo {
+    _dir: tempfile::TempDir,
+    _centre: jx_centre::RunningCentre,
+    base: String,
+    api: String,
+    coord: String,
+}
+
+async fn demo_centre() -> Demo {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Settings::new(dir.path());
     s.listen = "127.0.0.1:0".parse().expect("addr");
     s.demo = true;
     s.code_cost = jx_centre::proof::CodeCost { m_kib: 64, t: 1 };
@@ -78,26 +86,40 @@ async fn a_delivery_is_taken_step_by_step_survives_a_kill_and_reaches_the_centre
     let base = format!("http://{}", centre.addr);
     let api = format!("{base}/api/v1");
     let coord = coordinator(&api).await;
+    Demo { _dir: dir, _centre: centre, base, api, coord }
+}
 
-    // The coordinator gives s01 three deliveries for tonight.
-    let list: Value = call(reqwest::Method::GET, format!("{api}/tasks?status=created"), Some(&coord), None)
+/// Assigns the first `n` unassigned tasks of `kind` to staff member `staff`, as the coordinator.
+async fn assign(d: &Demo, kind: &str, n: usize, staff: u32) -> Vec<TaskId> {
+    let status = if kind == "delivery" { "created" } else { "requested" };
+    let list: Value = call(reqwest::Method::GET, format!("{}/tasks?status={status}", d.api), Some(&d.coord), None)
         .await
         .json()
         .await
         .expect("json");
-    let created = list.as_array().expect("a list");
-    let deliveries_created: Vec<String> =
-        created.iter().filter(|t| t["kind"] == "delivery").map(|t| t["id"].as_str().expect("id").to_string()).collect();
-    for id in deliveries_created.iter().take(3) {
-        let res = call(
-            reqwest::Method::POST,
-            format!("{api}/tasks/{id}/decisions"),
-            Some(&coord),
-            Some(json!({"assign": {"staff": 1}})),
-        )
-        .await;
+    let ids: Vec<TaskId> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|t| t["kind"] == kind)
+        .take(n)
+        .map(|t| t["id"].as_str().expect("id").parse().expect("task id"))
+        .collect();
+    assert_eq!(ids.len(), n, "the demo has {n} {kind} tasks to give");
+    for id in &ids {
+        let body = Some(json!({"assign": {"staff": staff}}));
+        let res = call(reqwest::Method::POST, format!("{}/tasks/{id}/decisions", d.api), Some(&d.coord), body).await;
         assert!(res.status().is_success(), "{}", res.status());
     }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_is_taken_step_by_step_survives_a_kill_and_reaches_the_centre() {
+    let demo = demo_centre().await;
+    let (base, api, coord) = (demo.base.clone(), demo.api.clone(), demo.coord.clone());
+    // The coordinator gives s01 three deliveries for tonight.
+    assign(&demo, "delivery", 3, 1).await;
 
     let phone = tempfile::tempdir().expect("tempdir");
     let engine = open(phone.path());
@@ -248,30 +270,9 @@ async fn a_delivery_is_taken_step_by_step_survives_a_kill_and_reaches_the_centre
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pickup_takes_its_checklist_with_a_photo_per_item_and_a_signature() {
     use jx_core::strokes::{Point, Strokes};
-    let centre_dir = tempfile::tempdir().expect("tempdir");
-    let mut s = Settings::new(centre_dir.path());
-    s.listen = "127.0.0.1:0".parse().expect("addr");
-    s.demo = true;
-    s.code_cost = jx_centre::proof::CodeCost { m_kib: 64, t: 1 };
-    let centre = start(s, false).await.expect("centre starts");
-    let base = format!("http://{}", centre.addr);
-    let api = format!("{base}/api/v1");
-    let coord = coordinator(&api).await;
-    let list: Value = call(reqwest::Method::GET, format!("{api}/tasks?status=requested"), Some(&coord), None)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let pickup: TaskId =
-        list.as_array().and_then(|l| l.first()).and_then(|t| t["id"].as_str()).expect("a pickup").parse().expect("id");
-    let res = call(
-        reqwest::Method::POST,
-        format!("{api}/tasks/{pickup}/decisions"),
-        Some(&coord),
-        Some(json!({"assign": {"staff": 2}})),
-    )
-    .await;
-    assert!(res.status().is_success(), "{}", res.status());
+    let demo = demo_centre().await;
+    let (base, api, coord) = (demo.base.clone(), demo.api.clone(), demo.coord.clone());
+    let pickup = assign(&demo, "pickup", 1, 2).await[0];
 
     let phone = tempfile::tempdir().expect("tempdir");
     let engine = open(phone.path());
@@ -338,33 +339,9 @@ async fn deliver(engine: &Engine, api: &str, coord: &str, task: TaskId, at: jx_c
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finished_tasks_leave_the_phone_after_the_retention_and_a_revoked_phone_is_wiped() {
-    let centre_dir = tempfile::tempdir().expect("tempdir");
-    let mut s = Settings::new(centre_dir.path());
-    s.listen = "127.0.0.1:0".parse().expect("addr");
-    s.demo = true;
-    s.code_cost = jx_centre::proof::CodeCost { m_kib: 64, t: 1 };
-    let centre = start(s, false).await.expect("centre starts");
-    let base = format!("http://{}", centre.addr);
-    let api = format!("{base}/api/v1");
-    let coord = coordinator(&api).await;
-    let list: Value = call(reqwest::Method::GET, format!("{api}/tasks?status=created"), Some(&coord), None)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let two: Vec<TaskId> = list
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter(|t| t["kind"] == "delivery")
-        .take(2)
-        .map(|t| t["id"].as_str().expect("id").parse().expect("task id"))
-        .collect();
-    for id in &two {
-        let body = Some(json!({"assign": {"staff": 3}}));
-        let res = call(reqwest::Method::POST, format!("{api}/tasks/{id}/decisions"), Some(&coord), body).await;
-        assert!(res.status().is_success(), "{}", res.status());
-    }
+    let demo = demo_centre().await;
+    let (base, api, coord) = (demo.base.clone(), demo.api.clone(), demo.coord.clone());
+    let two = assign(&demo, "delivery", 2, 3).await;
 
     let phone = tempfile::tempdir().expect("tempdir");
     let options = EngineOptions { sync_every: None, retention: std::time::Duration::ZERO };
