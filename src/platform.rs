@@ -146,11 +146,13 @@ impl Client {
     }
 
     /// Elsewhere: the engine in-process, over the store in `JX_DATA_DIR` (default `jx-phone` in the working
-    /// folder), encrypted with the key in that folder's `store.key` (made on first start, owner-only).
+    /// folder), encrypted with a key from `JX_STORE_PIN` or, without one, the folder's `store.key` (see
+    /// [`native_key`]).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn new() -> Client {
         let dir = std::env::var("JX_DATA_DIR").unwrap_or_else(|_| "jx-phone".into());
-        let key = match native_key(std::path::Path::new(&dir)) {
+        let pin = std::env::var("JX_STORE_PIN").ok();
+        let key = match native_key(std::path::Path::new(&dir), pin.as_deref()) {
             Ok(k) => k,
             Err(e) => panic!("the store's key in {dir} cannot be read or made: {e}"),
         };
@@ -161,27 +163,51 @@ impl Client {
     }
 }
 
-/// The desktop build's store key: there is no keystore to hold it, so it is a file beside the store, readable by
-/// its owner only. That keeps the store unreadable to other users of the machine and to a copy of the database
-/// file alone, not to whoever has the whole folder; a mobile build must keep it in the platform's keystore.
+/// The desktop build's store key. With a PIN (`JX_STORE_PIN`, asked of the user by whoever starts the app) the key is
+/// derived from it (Argon2id, 64 MiB, 3 passes, a random salt kept beside the store): the folder alone does not
+/// open the store. Without one there is no keystore to hold the key, so it is a random key in a file beside the
+/// store, owner-only: that keeps the store from other users of the machine and from a copy of the database file,
+/// not from whoever has the whole folder. A mobile build must keep it in the platform's keystore.
 #[cfg(not(target_arch = "wasm32"))]
-fn native_key(dir: &std::path::Path) -> std::io::Result<jx_store::StoreKey> {
-    use std::io::Write;
+fn native_key(dir: &std::path::Path, pin: Option<&str>) -> std::io::Result<jx_store::StoreKey> {
     std::fs::create_dir_all(dir)?;
-    let path = dir.join("store.key");
-    if let Ok(bytes) = std::fs::read(&path) {
-        let key: [u8; 32] = bytes.try_into().map_err(|_| std::io::Error::other("store.key is not 32 bytes"))?;
-        return Ok(jx_store::StoreKey(key));
+    match pin.filter(|p| !p.is_empty()) {
+        Some(pin) => {
+            let salt: [u8; 16] = secret_file(&dir.join("store.salt"))?;
+            key_from_pin(pin, &salt)
+        }
+        None => secret_file(&dir.join("store.key")).map(jx_store::StoreKey),
     }
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key).map_err(|e| std::io::Error::other(e.to_string()))?;
+}
+
+/// `N` random bytes kept in `path` (made owner-only on first use).
+#[cfg(not(target_arch = "wasm32"))]
+fn secret_file<const N: usize>(path: &std::path::Path) -> std::io::Result<[u8; N]> {
+    use std::io::Write;
+    if let Ok(bytes) = std::fs::read(path) {
+        return bytes.try_into().map_err(|_| std::io::Error::other(format!("{} is not {N} bytes", path.display())));
+    }
+    let mut secret = [0u8; N];
+    getrandom::fill(&mut secret).map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(&path)?;
-    f.write_all(&key)?;
+    let mut f = opts.open(path)?;
+    f.write_all(&secret)?;
     f.sync_all()?;
+    Ok(secret)
+}
+
+/// The store key a PIN derives (Argon2id: 64 MiB, 3 passes).
+#[cfg(not(target_arch = "wasm32"))]
+fn key_from_pin(pin: &str, salt: &[u8; 16]) -> std::io::Result<jx_store::StoreKey> {
+    use argon2::{Algorithm, Argon2, Params, Version};
+    let params = Params::new(64 * 1024, 3, 1, Some(32)).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut key = [0u8; 32];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into(pin.as_bytes(), salt, &mut key)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(jx_store::StoreKey(key))
 }
 
@@ -354,6 +380,26 @@ pub fn parse_local(text: &str) -> Option<jx_core::Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pin_derives_the_store_key_and_without_one_a_key_file_is_made_owner_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = native_key(dir.path(), Some("246810")).expect("derives");
+        assert_eq!(native_key(dir.path(), Some("246810")).expect("again"), a, "the same PIN, the same key");
+        assert_ne!(native_key(dir.path(), Some("246811")).expect("derives"), a, "another PIN, another key");
+        assert!(!dir.path().join("store.key").exists(), "with a PIN nothing of the key is on disk");
+        let other = tempfile::tempdir().expect("tempdir");
+        assert_ne!(native_key(other.path(), Some("246810")).expect("derives"), a, "another salt, another key");
+
+        let k = native_key(dir.path(), None).expect("made");
+        assert_eq!(native_key(dir.path(), None).expect("read back"), k);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("store.key")).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
 
     #[test]
     fn local_times_read_and_print_in_shanghai_time() {
