@@ -7,7 +7,7 @@ use jx_core::model::{Address, ProofRequirement, TaskKind};
 use jx_core::proof::Gap;
 use jx_core::state::TaskStatus;
 use jx_engine::EngineError;
-use jx_engine::protocol::{Chip, QrProblem, SyncView};
+use jx_engine::protocol::{Chip, QrProblem, SyncProblem, SyncView};
 use std::fmt;
 
 /// The languages of the app. Chinese is the default.
@@ -579,6 +579,32 @@ pub fn error(lang: Lang, e: &EngineError) -> String {
     }
 }
 
+/// What is wrong with the sync, and what to do, for "tap for why".
+pub fn sync_problem(lang: Lang, p: &SyncProblem) -> String {
+    match p {
+        SyncProblem::Unreachable => pick(
+            lang,
+            "连不上中心。记录都保存在手机里，有网后会自动发送。",
+            "The centre cannot be reached. Everything is kept on the phone and sent by itself when the network is back.",
+        ),
+        SyncProblem::Refused { code } => {
+            if lang == Lang::ZhCn {
+                format!("中心不再接受这部手机（{code}）。请联系协调员重新登记。")
+            } else {
+                format!("The centre no longer accepts this phone ({code}). Ask the coordinator to enrol it again.")
+            }
+        }
+        SyncProblem::Failed => pick(lang, "同步出错，稍后会自动重试。", "The sync failed; it will retry by itself."),
+        SyncProblem::Rejected { count } => {
+            if lang == Lang::ZhCn {
+                format!("中心拒收了 {count} 条记录，请在“待发送”中查看原因并联系协调员。")
+            } else {
+                format!("The centre refused {count} records: see why in the outbox and ask the coordinator.")
+            }
+        }
+    }
+}
+
 /// The sync chip's words.
 pub fn chip(lang: Lang, s: &SyncView, clock: &dyn Fn(jx_core::Timestamp) -> String) -> String {
     let zh = lang == Lang::ZhCn;
@@ -638,8 +664,15 @@ mod tests {
 
     #[test]
     fn the_chip_counts_photos_with_events() {
-        let s =
-            SyncView { chip: Chip::Offline, waiting: 2, photos_waiting: 1, rejected: 0, last_sync: None, why: None };
+        let s = SyncView {
+            chip: Chip::Offline,
+            waiting: 2,
+            photos_waiting: 1,
+            rejected: 0,
+            last_sync: None,
+            problem: None,
+            why: None,
+        };
         assert_eq!(chip(Lang::ZhCn, &s, &|_| String::new()), "离线 · 3 条待发");
         let s = SyncView { chip: Chip::Synced, last_sync: Some(jx_core::Timestamp(0)), ..s };
         assert_eq!(chip(Lang::En, &s, &|_| "21:05".into()), "Synced 21:05");

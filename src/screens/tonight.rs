@@ -176,8 +176,11 @@ pub fn SyncChip() -> Element {
             {i18n::chip(l, &v, &platform::clock)}
         }
         if open() {
-            if let Some(why) = v.why.clone() {
-                p { class: "why small", {tr(l, Msg::Why)} ": " {why} }
+            if let Some(problem) = v.problem.as_ref() {
+                p { class: "why", "data-testid": "sync-why", {i18n::sync_problem(l, problem)} }
+                if let Some(why) = v.why.clone() {
+                    p { class: "why small", {tr(l, Msg::Why)} ": " {why} }
+                }
             }
         }
     }

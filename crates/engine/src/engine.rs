@@ -515,16 +515,21 @@ impl Engine {
         let status = self.sync_engine().map(|e| e.status()).unwrap_or_default();
         let waiting = bar.outbox.waiting() + u64::from(bar.blobs_waiting);
         let rejected = bar.outbox.rejected;
-        let why = match &status.state {
-            SyncState::Idle | SyncState::Running if rejected == 0 => None,
-            _ => status.last_error.clone(),
+        let problem = match &status.state {
+            SyncState::Refused { code } => Some(SyncProblem::Refused { code: code.clone() }),
+            SyncState::Failed => Some(SyncProblem::Failed),
+            _ if rejected > 0 => Some(SyncProblem::Rejected { count: rejected }),
+            SyncState::Offline => Some(SyncProblem::Unreachable),
+            SyncState::Idle | SyncState::Running => None,
         };
+        let why = problem.as_ref().and(status.last_error.clone());
         Ok(SyncView {
             chip: chip(&status, waiting, rejected, online),
             waiting: bar.outbox.waiting(),
             photos_waiting: bar.blobs_waiting,
             rejected,
             last_sync: status.last_success.or(bar.last_sync),
+            problem,
             why,
         })
     }

@@ -345,8 +345,25 @@ pub struct SyncView {
     pub photos_waiting: u32,
     pub rejected: u64,
     pub last_sync: Option<Timestamp>,
-    /// For "tap for why".
+    /// For "tap for why": what is wrong, for the words the screen shows…
+    #[serde(default)]
+    pub problem: Option<SyncProblem>,
+    /// …and the technical detail under them.
     pub why: Option<String>,
+}
+
+/// Why the sync chip is not simply green.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum SyncProblem {
+    /// The last round could not reach the centre; it retries by itself.
+    Unreachable,
+    /// The centre refuses this phone (revoked, expired): it must be enrolled again.
+    Refused { code: String },
+    /// The last round failed for another reason; it retries by itself.
+    Failed,
+    /// The centre refused some recorded facts: they need the coordinator.
+    Rejected { count: u64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
