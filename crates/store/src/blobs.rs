@@ -6,6 +6,10 @@
 //! same file system) and the folder synced, and only then is the row inserted. A kill before the rename leaves a
 //! temporary file, which the next open deletes; a kill between rename and insert leaves a whole file without a
 //! row, which the next open verifies and adopts. No reader ever sees half a blob.
+//!
+//! In an encrypted store the files are sealed (XChaCha20-Poly1305 under a key derived from the store's key; a
+//! random nonce per file): `JXB1`, the 24-byte nonce, the ciphertext with its tag. The address stays the SHA-256 of
+//! the photo itself, checked after opening.
 
 #[cfg(not(target_arch = "wasm32"))]
 use crate::BLOB_DIR;
@@ -20,6 +24,18 @@ use std::fs;
 use std::io::Write;
 #[cfg(not(target_arch = "wasm32"))]
 use std::path::{Path, PathBuf};
+
+/// The key photo files are sealed with, from the store's key (a separate key for a separate use).
+pub(crate) fn blob_key(key: &crate::StoreKey) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"jx-store blob key v1");
+    h.update(key.0);
+    h.finalize().into()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+const SEALED: &[u8; 4] = b"JXB1";
 
 /// What the store knows of one blob.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,9 +102,10 @@ impl Store {
         fs::create_dir_all(&parent).map_err(StoreError::io(&parent))?;
         fs::create_dir_all(&tmp_dir).map_err(StoreError::io(&tmp_dir))?;
         let tmp = tmp_dir.join(format!("{}.{}.part", hash.to_hex(), uuid::Uuid::now_v7().simple()));
+        let on_disk = self.seal(bytes)?;
         {
             let mut f = fs::File::create(&tmp).map_err(StoreError::io(&tmp))?;
-            f.write_all(bytes).map_err(StoreError::io(&tmp))?;
+            f.write_all(&on_disk).map_err(StoreError::io(&tmp))?;
             f.sync_all().map_err(StoreError::io(&tmp))?;
         }
         fs::rename(&tmp, &final_path).map_err(StoreError::io(&final_path))?;
@@ -109,6 +126,31 @@ impl Store {
             .optional()?)
     }
 
+    /// The bytes as they go to disk: sealed in an encrypted store, as they are otherwise.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn seal(&self, bytes: &[u8]) -> Result<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, KeyInit};
+        use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+        let Some(key) = self.blob_key else { return Ok(bytes.to_vec()) };
+        let mut nonce = [0u8; 24];
+        getrandom::fill(&mut nonce).map_err(|e| StoreError::corrupt(format!("no randomness: {e}")))?;
+        let sealed = XChaCha20Poly1305::new(&key.into())
+            .encrypt(XNonce::from_slice(&nonce), bytes)
+            .map_err(|_| StoreError::corrupt("a photo could not be sealed"))?;
+        Ok([SEALED.as_slice(), &nonce, &sealed].concat())
+    }
+
+    /// The bytes of a file on disk, opened if sealed. `None`: sealed but not with this store's key, or damaged.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn unseal(&self, data: Vec<u8>) -> Option<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, KeyInit};
+        use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+        let Some(rest) = data.strip_prefix(SEALED.as_slice()) else { return Some(data) };
+        let key = self.blob_key?;
+        let (nonce, sealed) = rest.split_at_checked(24)?;
+        XChaCha20Poly1305::new(&key.into()).decrypt(XNonce::from_slice(nonce), sealed).ok()
+    }
+
     /// A blob's bytes, checked against its address.
     pub fn read_blob(&self, hash: &Sha256) -> Result<Vec<u8>> {
         #[cfg(target_arch = "wasm32")]
@@ -121,7 +163,8 @@ impl Store {
         #[cfg(not(target_arch = "wasm32"))]
         let bytes = {
             let path = self.blob_path(hash);
-            fs::read(&path).map_err(StoreError::io(&path))?
+            let data = fs::read(&path).map_err(StoreError::io(&path))?;
+            self.unseal(data).ok_or(StoreError::CorruptBlob { hash: *hash })?
         };
         if Sha256::of(&bytes) != *hash {
             return Err(StoreError::CorruptBlob { hash: *hash });
@@ -181,8 +224,9 @@ impl Store {
                 if self.blob(&hash)?.is_some() {
                     continue;
                 }
-                let bytes = fs::read(file.path()).map_err(StoreError::io(file.path()))?;
-                if Sha256::of(&bytes) == hash {
+                let data = fs::read(file.path()).map_err(StoreError::io(file.path()))?;
+                let bytes = self.unseal(data).unwrap_or_default();
+                if !bytes.is_empty() && Sha256::of(&bytes) == hash {
                     self.conn.execute(
                         "INSERT OR IGNORE INTO blobs (sha256, size, mime, created_at) VALUES (?1, ?2, ?3, 0)",
                         params![hash.to_hex(), bytes.len() as i64, sniff_mime(&bytes)],

@@ -56,6 +56,9 @@ pub enum Durability {
 pub struct Store {
     conn: Connection,
     dir: PathBuf,
+    /// For an encrypted store: the key photo files are sealed with (natively; on the web they are in the database).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    blob_key: Option<[u8; 32]>,
 }
 
 /// The wall clock, for callers that have no better time (the app). Tests pass their own times.
@@ -115,7 +118,8 @@ impl Store {
             "PRAGMA journal_mode = {journal}; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
              PRAGMA busy_timeout = 5000; PRAGMA secure_delete = ON;"
         ))?;
-        let mut store = Store { conn, dir };
+        let blob_key = key.map(blobs::blob_key);
+        let mut store = Store { conn, dir, blob_key };
         schema::migrate(&mut store.conn, &path)?;
         store.recover_blobs()?;
         Ok(store)

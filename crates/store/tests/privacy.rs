@@ -139,3 +139,40 @@ fn a_plain_store_is_encrypted_in_place_with_everything_kept() {
     assert_eq!(s.identity().expect("identity").map(|i| i.staff), Some(STAFF));
     assert_eq!(s.tonight(STAFF).expect("tasks").iter().map(|b| b.tasks.len()).sum::<usize>(), 3);
 }
+
+#[test]
+fn photo_files_of_an_encrypted_store_are_sealed_on_disk_and_read_back_whole() {
+    use jx_store::StoreKey;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = StoreKey([5; 32]);
+    let photo = b"\xFF\xD8 the resident at her door, room 1203 \xFF\xD9".to_vec();
+    let hash = {
+        let mut s = Store::open_encrypted(dir.path(), &key).expect("opens");
+        let h = s.put_blob(&photo, T0).expect("stored");
+        assert_eq!(s.read_blob(&h).expect("reads"), photo);
+        h
+    };
+    let hex = hash.to_hex();
+    let file = dir.path().join("blobs").join(&hex[..2]).join(&hex);
+    let on_disk = std::fs::read(&file).expect("the photo file");
+    assert!(!on_disk.windows(9).any(|w| w == b"room 1203"), "the photo is readable on disk");
+    assert_ne!(on_disk, photo);
+
+    // Reopened with its key, the photo is whole; a tampered file is refused, never returned.
+    let s = Store::open_encrypted(dir.path(), &key).expect("reopens");
+    assert_eq!(s.read_blob(&hash).expect("reads"), photo);
+    let mut bad = on_disk.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    std::fs::write(&file, &bad).expect("tamper");
+    assert!(matches!(s.read_blob(&hash), Err(jx_store::StoreError::CorruptBlob { .. })));
+
+    // A plain store's photos stay readable once the store is encrypted in place.
+    let plain = tempfile::tempdir().expect("tempdir");
+    let h = {
+        let mut s = Store::open(plain.path()).expect("opens plain");
+        s.put_blob(&photo, T0).expect("stored")
+    };
+    let s = Store::open_encrypted(plain.path(), &key).expect("encrypts in place");
+    assert_eq!(s.read_blob(&h).expect("reads"), photo);
+}
