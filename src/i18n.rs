@@ -78,6 +78,8 @@ pub enum Msg {
     Outbox,
     GreenChannel,
     HalfDone,
+    DueAgain,
+    MustReturn,
     // Task
     Back,
     Call,
@@ -232,6 +234,8 @@ pub fn tr(lang: Lang, msg: Msg) -> String {
         Msg::Outbox => p("待发送", "Outbox"),
         Msg::GreenChannel => p("绿色通道", "Green channel"),
         Msg::HalfDone => p("进行中", "In progress"),
+        Msg::DueAgain => p("再次上门", "Visit again"),
+        Msg::MustReturn => p("三次未成，请交回中心", "Three visits failed: bring it back to the centre"),
         Msg::Back => p("返回", "Back"),
         Msg::Call => p("拨打电话", "Call"),
         Msg::CaseNumber => p("办件编号", "Case number"),

@@ -88,6 +88,9 @@ pub fn TaskDetail(task: TaskView) -> Element {
                 if t.attempts > 0 {
                     p { class: "muted", {tr(l, Msg::Attempts(t.attempts))} }
                 }
+                if t.must_return {
+                    p { class: "error", "data-testid": "must-return", {tr(l, Msg::MustReturn)} }
+                }
             }
             if t.open {
                 div { class: "actions",

@@ -104,6 +104,12 @@ fn StopCard(stop: Stop) -> Element {
                             if row.draft {
                                 span { class: "badge", {tr(l, Msg::HalfDone)} }
                             }
+                            if row.due_again {
+                                span { class: "badge warn", "data-testid": "due-again", {tr(l, Msg::DueAgain)} }
+                            }
+                            if row.must_return {
+                                span { class: "badge warn", "data-testid": "must-return", {tr(l, Msg::MustReturn)} }
+                            }
                             span { class: "status", {i18n::status(l, row.status)} }
                         }
                     }

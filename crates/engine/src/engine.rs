@@ -299,12 +299,30 @@ impl Engine {
         Ok(self.with(|s| s.task(task))?.ok_or(EngineError::NoSuchTask)?.sheet)
     }
 
+    /// Where a failed task stands, from its last failed visit.
+    fn failure_state(&self, task: TaskId) -> Result<AfterFailure, EngineError> {
+        let detail = self.with(|s| s.task(task))?.ok_or(EngineError::NoSuchTask)?;
+        let last = detail.history.iter().rev().find_map(|h| match &h.envelope.payload {
+            EventPayload::AttemptFailed { retry_at, .. } => Some((h.envelope.at, *retry_at)),
+            _ => None,
+        });
+        let (at, retry) = last.unwrap_or((Timestamp(0), None));
+        Ok(after_failure(detail.sheet.task.kind, detail.state.attempts, at, retry, jx_store::now()))
+    }
+
     /// Tonight's route.
     pub fn tonight(&self, from: Option<LatLng>) -> Result<Tonight, EngineError> {
         let staff = self.staff()?;
         let drafts: BTreeSet<TaskId> = self.with(|s| s.drafts())?.into_iter().collect();
         let all = self.with(|s| s.tonight(staff))?;
-        let open: Vec<BuildingStop> = match from {
+        // Failed tasks: back on the route when due, or to be returned to the centre.
+        let mut after = std::collections::BTreeMap::new();
+        for t in all.iter().flat_map(|s| &s.tasks).filter(|t| t.status == TaskStatus::AttemptFailed) {
+            after.insert(t.id, self.failure_state(t.id)?);
+        }
+        let open = |t: &jx_store::TaskRow| is_open(t.status) || after.get(&t.id) == Some(&AfterFailure::Due);
+        let with_work = |s: &&BuildingStop| s.tasks.iter().any(open);
+        let mut todo: Vec<BuildingStop> = match from {
             Some(at) => self.with(|s| s.walking_order(staff, at, None, &[], true))?,
             None => {
                 // Without a position: green-channel buildings first, then in address order.
@@ -317,6 +335,9 @@ impl Engine {
                 green
             }
         };
+        // Buildings where only a failed task is due again come after the walk (in address order).
+        let placed: BTreeSet<(jx_core::CompoundId, u16)> = todo.iter().map(|s| (s.compound, s.building)).collect();
+        todo.extend(all.iter().filter(with_work).filter(|s| !placed.contains(&(s.compound, s.building))).cloned());
         let view = |s: &BuildingStop| Stop {
             compound: s.compound,
             building: s.building,
@@ -334,16 +355,18 @@ impl Engine {
                     resident: mask_name(&t.resident_name),
                     item: t.service_item_name.clone(),
                     draft: drafts.contains(&t.id),
+                    due_again: after.get(&t.id) == Some(&AfterFailure::Due),
+                    must_return: after.get(&t.id) == Some(&AfterFailure::Return),
                 })
                 .collect(),
         };
         let tasks = all.iter().flat_map(|s| &s.tasks);
         Ok(Tonight {
-            todo: open.iter().map(view).collect(),
-            finished: all.iter().filter(|s| !s.has_work()).map(view).collect(),
-            done: tasks.clone().filter(|t| !is_open(t.status)).count() as u32,
+            todo: todo.iter().map(view).collect(),
+            finished: all.iter().filter(|s| !with_work(s)).map(view).collect(),
+            done: tasks.clone().filter(|t| !open(t)).count() as u32,
             total: tasks.clone().count() as u32,
-            green_open: tasks.clone().filter(|t| t.green && is_open(t.status)).count() as u32,
+            green_open: tasks.clone().filter(|t| t.green && open(t)).count() as u32,
             conflicts: tasks.map(|t| t.conflicts).sum(),
         })
     }
@@ -382,7 +405,10 @@ impl Engine {
             conflicts: detail.state.conflicts.len() as u32,
             history,
             draft,
-            open: is_open(detail.state.status),
+            open: is_open(detail.state.status)
+                || (detail.state.status == TaskStatus::AttemptFailed && self.failure_state(task)? == AfterFailure::Due),
+            must_return: detail.state.status == TaskStatus::AttemptFailed
+                && self.failure_state(task)? == AfterFailure::Return,
         })
     }
 
@@ -392,7 +418,8 @@ impl Engine {
             return serde_json::from_str(&body).map_err(|e| EngineError::Internal { detail: format!("draft: {e}") });
         }
         let detail = self.with(|s| s.task(task))?.ok_or(EngineError::NoSuchTask)?;
-        if !is_open(detail.state.status) {
+        let due = detail.state.status == TaskStatus::AttemptFailed && self.failure_state(task)? == AfterFailure::Due;
+        if !is_open(detail.state.status) && !due {
             return Err(EngineError::NotNow { detail: format!("the task is {}", detail.state.status.as_str()) });
         }
         let d = Draft::new(&detail.sheet, jx_store::now());
@@ -498,7 +525,11 @@ impl Engine {
     /// The first open task of the route after `task` was done.
     fn next_after(&self, task: TaskId) -> Result<Option<TaskId>, EngineError> {
         let t = self.tonight(None)?;
-        Ok(t.todo.iter().flat_map(|s| &s.tasks).find(|r| r.id != task && is_open(r.status)).map(|r| r.id))
+        Ok(t.todo
+            .iter()
+            .flat_map(|s| &s.tasks)
+            .find(|r| r.id != task && (is_open(r.status) || r.due_again))
+            .map(|r| r.id))
     }
 
     fn sync_view(&self, online: bool) -> Result<SyncView, EngineError> {
@@ -569,9 +600,45 @@ impl Engine {
     }
 }
 
-/// Whether a task still waits for a visit tonight.
+/// Whether a task still waits for a visit tonight (a failed one only once it is due again).
 fn is_open(s: TaskStatus) -> bool {
     matches!(s, TaskStatus::Assigned | TaskStatus::CheckedOut)
+}
+
+/// Failed visits after which a delivery goes back to the centre instead of on the route.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// How long after a failed visit without an agreed time the task comes back on the route: the next evening.
+pub const RETRY_AFTER_MS: i64 = 12 * 3600 * 1000;
+
+/// Where a task whose last visit failed stands now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Not yet: the resident asked for a later time, or it was tonight.
+    Waiting,
+    /// Back on the route.
+    Due,
+    /// Three visits failed: the packet goes back to the centre (scanned in at the counter), no more visits.
+    Return,
+}
+
+/// The rule for a failed task: due again at the time the resident asked for, or the next evening; after
+/// [`MAX_ATTEMPTS`] failed visits of a delivery, returned to the centre instead.
+pub fn after_failure(
+    kind: jx_core::model::TaskKind,
+    attempts: u32,
+    last_at: Timestamp,
+    retry_at: Option<Timestamp>,
+    now: Timestamp,
+) -> AfterFailure {
+    if kind == jx_core::model::TaskKind::Delivery && attempts >= MAX_ATTEMPTS {
+        return AfterFailure::Return;
+    }
+    let due = match retry_at {
+        Some(t) => now.0 >= t.0,
+        None => now.0 - last_at.0 >= RETRY_AFTER_MS,
+    };
+    if due { AfterFailure::Due } else { AfterFailure::Waiting }
 }
 
 #[cfg(test)]
@@ -580,6 +647,24 @@ mod tests {
 
     fn status(state: SyncState, last: Option<i64>) -> SyncStatus {
         SyncStatus { state, last_success: last.map(Timestamp), ..SyncStatus::default() }
+    }
+
+    #[test]
+    fn a_failed_task_comes_back_when_asked_or_the_next_evening_and_goes_home_after_three() {
+        use jx_core::model::TaskKind::{Delivery, Pickup};
+        let h = 3_600_000;
+        let t0 = Timestamp(1_000 * h);
+        assert_eq!(after_failure(Delivery, 1, t0, None, Timestamp(t0.0 + h)), AfterFailure::Waiting, "not tonight");
+        assert_eq!(after_failure(Delivery, 1, t0, None, Timestamp(t0.0 + 12 * h)), AfterFailure::Due, "next evening");
+        let asked = Some(Timestamp(t0.0 + 2 * h));
+        assert_eq!(after_failure(Delivery, 2, t0, asked, Timestamp(t0.0 + h)), AfterFailure::Waiting);
+        assert_eq!(after_failure(Delivery, 2, t0, asked, Timestamp(t0.0 + 2 * h)), AfterFailure::Due, "when asked");
+        assert_eq!(after_failure(Delivery, 3, t0, asked, Timestamp(t0.0 + 30 * h)), AfterFailure::Return);
+        assert_eq!(
+            after_failure(Pickup, 3, t0, None, Timestamp(t0.0 + 30 * h)),
+            AfterFailure::Due,
+            "no packet to return"
+        );
     }
 
     #[test]

@@ -15,5 +15,5 @@ pub mod protocol;
 mod engine;
 
 #[cfg(feature = "engine")]
-pub use engine::{DEFAULT_RETENTION, Engine, EngineOptions, chip};
+pub use engine::{AfterFailure, DEFAULT_RETENTION, Engine, EngineOptions, MAX_ATTEMPTS, after_failure, chip};
 pub use protocol::{Answer, EngineError, Request, Response};

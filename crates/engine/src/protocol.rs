@@ -262,6 +262,12 @@ pub struct Row {
     pub item: String,
     /// A handoff of it is half-done.
     pub draft: bool,
+    /// A visit failed earlier and it is due again now.
+    #[serde(default)]
+    pub due_again: bool,
+    /// Three visits failed: the packet goes back to the centre.
+    #[serde(default)]
+    pub must_return: bool,
 }
 
 /// One building of the route.
@@ -318,6 +324,9 @@ pub struct TaskView {
     pub draft: bool,
     /// A handoff or a failed visit may be recorded now.
     pub open: bool,
+    /// Three visits failed: bring the packet back to the centre.
+    #[serde(default)]
+    pub must_return: bool,
 }
 
 /// What the sync chip shows.

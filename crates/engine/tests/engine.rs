@@ -325,6 +325,13 @@ async fn a_pickup_takes_its_checklist_with_a_photo_per_item_and_a_signature() {
     assert_eq!(detail["state"]["status"], "collected", "{detail}");
 }
 
+async fn tonight(e: &Engine) -> jx_engine::protocol::Tonight {
+    match ask(e, Request::Tonight { from: None }).await {
+        Ok(Response::Tonight(t)) => t,
+        other => panic!("tonight: {other:?}"),
+    }
+}
+
 /// A delivery with full proof, as the screens take it.
 async fn deliver(engine: &Engine, api: &str, coord: &str, task: TaskId, at: jx_core::geo::LatLng) {
     let label = bytes(api, coord, &format!("/tasks/{task}/qr?kind=packet&format=png")).await;
@@ -378,4 +385,50 @@ async fn finished_tasks_leave_the_phone_after_the_retention_and_a_revoked_phone_
         matches!(ask(&engine, Request::Hello).await, Ok(Response::Hello(h)) if h.me.is_none() && h.resume.is_none())
     );
     assert!(matches!(ask(&engine, Request::Task { task: two[1] }).await, Err(EngineError::NoSuchTask)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_delivery_comes_back_at_the_asked_time_and_after_three_failures_goes_back_to_the_centre() {
+    let demo = demo_centre().await;
+    let task = assign(&demo, "delivery", 1, 5).await[0];
+    let phone = tempfile::tempdir().expect("tempdir");
+    let engine = open(phone.path());
+    let enrol = Request::Enrol { centre_url: demo.base.clone(), login: "s05".into(), password: PASSWORD.into() };
+    assert!(matches!(ask(&engine, enrol).await, Ok(Response::Enrolled(_))));
+    let row = |t: &jx_engine::protocol::Tonight| {
+        t.todo.iter().chain(&t.finished).flat_map(|s| &s.tasks).find(|r| r.id == task).cloned().expect("the task")
+    };
+    // Two visits where the resident asks for another time that has already come: back on the route each time.
+    for n in 1..=2u32 {
+        let retry_at = Some(jx_core::Timestamp(jx_store::now().0 - 1_000));
+        let fail =
+            Request::Fail { task, reason: FailureReason::AnotherTime, note: String::new(), retry_at, photo: None };
+        assert!(matches!(ask(&engine, fail).await, Ok(Response::Recorded { .. })), "visit {n}");
+        let t = tonight(&engine).await;
+        let r = row(&t);
+        assert!(r.due_again && !r.must_return, "due again after visit {n}: {r:?}");
+        assert!(t.todo.iter().flat_map(|s| &s.tasks).any(|x| x.id == task), "on the route again");
+    }
+    let later = Some(jx_core::Timestamp(jx_store::now().0 + 3_600_000));
+    // The third failure: no more visits; the packet goes back to the centre.
+    let fail =
+        Request::Fail { task, reason: FailureReason::NobodyHome, note: String::new(), retry_at: later, photo: None };
+    assert!(matches!(ask(&engine, fail).await, Ok(Response::Recorded { .. })));
+    let t = tonight(&engine).await;
+    let r = row(&t);
+    assert!(r.must_return && !r.due_again, "{r:?}");
+    assert!(t.todo.iter().flat_map(|s| &s.tasks).all(|x| x.id != task), "off the route");
+    match ask(&engine, Request::Task { task }).await {
+        Ok(Response::Task(v)) => assert!(v.must_return && !v.open && v.attempts == 3, "{v:?}"),
+        other => panic!("task: {other:?}"),
+    }
+    assert!(matches!(ask(&engine, Request::Begin { task }).await, Err(EngineError::NotNow { .. })));
+    // The centre has all three visits once synced.
+    engine.sync_round().await.expect("a round");
+    let detail: Value = call(reqwest::Method::GET, format!("{}/tasks/{task}", demo.api), Some(&demo.coord), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(detail["state"]["attempts"], 3, "{detail}");
 }
