@@ -119,8 +119,13 @@ fn tonight_shows_every_task_by_building_with_progress_and_green_marks() {
     if green > 0 {
         assert!(t.todo[0].tasks.iter().any(|r| r.green), "a green stop leads the route");
     }
-    // No resident's full name on the list: surnames only.
+    // Buildings are headed with their compound's name.
     let town = demo_town();
+    for stop in &t.todo {
+        let name = &town.compound(stop.compound).expect("a demo compound").name;
+        assert!(html.contains(name.as_str()), "the compound {name} is named");
+    }
+    // No resident's full name on the list: surnames only.
     for task in town.tasks.iter().take(12) {
         let sheet = town.sheet(task).expect("sheet");
         if sheet.resident_name.chars().count() > 1 {

@@ -82,7 +82,12 @@ fn StopCard(stop: Stop) -> Element {
         section { class: "card stop", "data-testid": "stop",
             h2 {
                 {tr(l, Msg::Building(stop.building))}
-                span { class: "muted small", " · " {tr(l, Msg::Compound(stop.compound.0))} }
+                span { class: "muted small", " · ",
+                    match stop.compound_name.clone() {
+                        Some(name) => rsx! { "{name}" },
+                        None => rsx! { {tr(l, Msg::Compound(stop.compound.0))} },
+                    }
+                }
             }
             ul { class: "rows",
                 for row in stop.tasks.iter().cloned() {

@@ -193,6 +193,10 @@ pub fn sheet(tx: &mut dyn Tx, task: &Task) -> ApiResult<TaskSheet> {
         materials: item.materials,
         resident_code: crate::proof::resident_code(tx, task.id)?.and_then(|(_, hash)| hash),
         position: building_position(tx, task.address.compound, task.address.building)?,
+        compound_name: tx
+            .query_opt("SELECT name FROM compounds WHERE id = $1", params![task.address.compound.0])?
+            .map(|r| r.text(0))
+            .transpose()?,
     })
 }
 

@@ -316,6 +316,7 @@ impl DemoTown {
                 .compound(task.address.compound)
                 .and_then(|c| c.buildings.iter().find(|b| b.number == task.address.building))
                 .map(|b| b.position),
+            compound_name: self.compound(task.address.compound).map(|c| c.name.clone()),
         })
     }
 

@@ -231,6 +231,9 @@ pub struct TaskSheet {
     /// Where the task's building stands, for ordering the walk offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<crate::geo::LatLng>,
+    /// The compound's name as residents say it ("华泾绿苑"), for the route's headings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compound_name: Option<String>,
 }
 
 #[cfg(test)]

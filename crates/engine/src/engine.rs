@@ -340,6 +340,7 @@ impl Engine {
         todo.extend(all.iter().filter(with_work).filter(|s| !placed.contains(&(s.compound, s.building))).cloned());
         let view = |s: &BuildingStop| Stop {
             compound: s.compound,
+            compound_name: s.compound_name.clone(),
             building: s.building,
             tasks: s
                 .tasks

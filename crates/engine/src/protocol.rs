@@ -274,6 +274,8 @@ pub struct Row {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stop {
     pub compound: CompoundId,
+    #[serde(default)]
+    pub compound_name: Option<String>,
     pub building: u16,
     pub tasks: Vec<Row>,
 }

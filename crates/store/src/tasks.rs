@@ -31,6 +31,8 @@ pub struct BuildingStop {
     pub building: u16,
     /// Where the building stands, if the centre said.
     pub position: Option<jx_core::geo::LatLng>,
+    /// The compound's name, if the centre said.
+    pub compound_name: Option<String>,
     pub tasks: Vec<TaskRow>,
 }
 
@@ -177,6 +179,7 @@ impl Store {
             let status = TaskStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("status {status}")))?;
             let a = sheet.task.address.clone();
             let position = sheet.position;
+            let compound_name = sheet.compound_name.clone();
             let row = TaskRow {
                 id: sheet.task.id,
                 kind: sheet.task.kind,
@@ -189,9 +192,13 @@ impl Store {
             };
             match stops.last_mut() {
                 Some(s) if s.compound == a.compound && s.building == a.building => s.tasks.push(row),
-                _ => {
-                    stops.push(BuildingStop { compound: a.compound, building: a.building, position, tasks: vec![row] })
-                }
+                _ => stops.push(BuildingStop {
+                    compound: a.compound,
+                    building: a.building,
+                    position,
+                    compound_name,
+                    tasks: vec![row],
+                }),
             }
         }
         Ok(stops)
