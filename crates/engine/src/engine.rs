@@ -376,6 +376,10 @@ impl Engine {
         let detail = self.with(|s| s.task(task))?.ok_or(EngineError::NoSuchTask)?;
         let device = self.with(|s| s.identity())?.map(|i| i.device);
         let draft = self.with(|s| s.draft(task))?.is_some();
+        let failed = match detail.state.status {
+            TaskStatus::AttemptFailed => Some(self.failure_state(task)?),
+            _ => None,
+        };
         let sheet = detail.sheet;
         let history = detail
             .history
@@ -406,10 +410,8 @@ impl Engine {
             conflicts: detail.state.conflicts.len() as u32,
             history,
             draft,
-            open: is_open(detail.state.status)
-                || (detail.state.status == TaskStatus::AttemptFailed && self.failure_state(task)? == AfterFailure::Due),
-            must_return: detail.state.status == TaskStatus::AttemptFailed
-                && self.failure_state(task)? == AfterFailure::Return,
+            open: is_open(detail.state.status) || failed == Some(AfterFailure::Due),
+            must_return: failed == Some(AfterFailure::Return),
         })
     }
 
