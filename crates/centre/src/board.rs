@@ -45,6 +45,7 @@ fn query(tx: &mut dyn Tx, tail: &str, p: &[Value]) -> ApiResult<Vec<TaskSummary>
                 attempts: s.attempts,
                 conflicts: s.conflicts.len() as u32,
                 missing_blobs: r.u32(3)?,
+                pending_sync: false,
             })
         })
         .collect()

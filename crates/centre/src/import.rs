@@ -306,7 +306,10 @@ pub fn import(tx: &mut dyn Tx, rows: Vec<(usize, Row)>, mode: ImportMode) -> Api
     }
     errors.sort_by_key(|e| e.line);
     if mode == ImportMode::AllOrNothing && !errors.is_empty() {
-        return Err(ApiError::ImportRejected(ImportReport { imported: 0, errors, tasks: vec![] }));
+        return Err(ApiError::ImportRejected(ImportReport { imported: 0, errors, tasks: vec![], valid: 0 }));
+    }
+    if mode == ImportMode::Check {
+        return Ok(ImportReport { imported: 0, valid: kept.len(), errors, tasks: vec![] });
     }
     let mut next_resident = tx.query_one("SELECT coalesce(max(id), 0) + 1 FROM residents", params![])?.u32(0)?;
     let mut tasks = Vec::with_capacity(kept.len());
@@ -340,7 +343,7 @@ pub fn import(tx: &mut dyn Tx, rows: Vec<(usize, Row)>, mode: ImportMode) -> Api
         insert_task(tx, &task, created)?;
         tasks.push(id);
     }
-    Ok(ImportReport { imported: tasks.len(), errors, tasks })
+    Ok(ImportReport { imported: tasks.len(), valid: tasks.len(), errors, tasks })
 }
 
 fn random10() -> ApiResult<[u8; 10]> {

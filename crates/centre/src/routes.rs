@@ -308,8 +308,9 @@ async fn import_tasks(
             return Err(ApiError::UnsupportedMediaType("send the import as text/csv or application/json".into()));
         }
     };
-    let rows =
-        rows.map_err(|e| ApiError::ImportRejected(ImportReport { imported: 0, errors: vec![e], tasks: vec![] }))?;
+    let rows = rows.map_err(|e| {
+        ApiError::ImportRejected(ImportReport { imported: 0, errors: vec![e], tasks: vec![], valid: 0 })
+    })?;
     let by = c.staff;
     let report = st
         .db

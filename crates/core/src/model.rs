@@ -53,7 +53,7 @@ pub struct Staff {
 }
 
 /// Where a team member lives, down to the building they start their route from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffHome {
     pub compound: CompoundId,
     pub building: u16,

@@ -3,8 +3,9 @@
 
 use crate::bytes::Sha256;
 use crate::event::Envelope;
+use crate::event::EventKind;
 use crate::ids::{CompoundId, DeviceId, EventId, StaffId, TaskId};
-use crate::model::{Role, TaskKind, TaskSheet};
+use crate::model::{Compound, Role, StaffHome, TaskKind, TaskSheet};
 use crate::state::TaskStatus;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -114,6 +115,8 @@ pub enum ImportMode {
     AllOrNothing,
     /// The good rows are imported (in one transaction); the bad ones are reported.
     GoodRows,
+    /// Nothing is written: every bad row is reported, and `valid` says how many rows would be imported.
+    Check,
 }
 
 /// One bad row of an import.
@@ -131,6 +134,9 @@ pub struct ImportReport {
     pub errors: Vec<ImportRowError>,
     /// The ids of the imported tasks, in file order.
     pub tasks: Vec<TaskId>,
+    /// Rows that passed every check (imported, or in `check` mode, would be).
+    #[serde(default)]
+    pub valid: usize,
 }
 
 /// A coordinator's decision about one task.
@@ -159,6 +165,10 @@ pub struct TaskSummary {
     pub conflicts: u32,
     /// Blobs the task's events refer to that the centre does not have yet.
     pub missing_blobs: u32,
+    /// Reassigned away from someone whose phone has not yet pulled that change: until it does, that phone may
+    /// still act on the task.
+    #[serde(default)]
+    pub pending_sync: bool,
 }
 
 /// One compound's evening at a glance.
@@ -181,4 +191,67 @@ pub struct Exceptions {
     pub failed_attempts: Vec<TaskSummary>,
     pub conflicts: Vec<TaskSummary>,
     pub missing_proof: Vec<TaskSummary>,
+}
+
+/// The town's own geometry, for drawing the coordinators' map without any tile server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TownMap {
+    pub compounds: Vec<Compound>,
+}
+
+/// A team member's evening: open tasks against capacity, and what is settled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffLoad {
+    pub staff: StaffId,
+    pub login: String,
+    pub name: String,
+    pub home: Option<StaffHome>,
+    pub capacity: u16,
+    /// Assigned, checked out or failed-and-still-open tasks.
+    pub open: u32,
+    pub done: u32,
+    pub failed: u32,
+}
+
+/// The evening's board in one answer: every compound's counts, every team member's load, and the tasks that
+/// match the board's filter (`?compound=`, `?staff=`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Board {
+    pub compounds: Vec<CompoundProgress>,
+    pub staff: Vec<StaffLoad>,
+    pub tasks: Vec<TaskSummary>,
+}
+
+/// Which way a packet crosses the counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CounterDirection {
+    /// Out to the task's assignee (custody centre → staff).
+    Out,
+    /// Back in: a collected pickup handed in, or an undelivered packet returned.
+    In,
+}
+
+/// A packet label scanned at the counter (`POST /counter`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterScan {
+    /// The label's QR text, as the scanner read it.
+    pub code: String,
+    pub direction: CounterDirection,
+}
+
+/// What a counter scan did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterResult {
+    pub task: TaskSummary,
+    /// The decision recorded: checked_out, handed_in or returned.
+    pub action: EventKind,
+}
+
+/// One day of the week's chart (Shanghai calendar day, `YYYY-MM-DD`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCount {
+    pub day: String,
+    pub done: u32,
+    pub failed: u32,
 }
