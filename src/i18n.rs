@@ -413,6 +413,8 @@ pub fn event(lang: Lang, k: EventKind) -> String {
         HandedIn => ("交回中心", "handed in"),
         Returned => ("退回", "returned"),
         Cancelled => ("取消", "cancelled"),
+        ConflictAccepted => ("中心接受了冲突记录", "conflict accepted"),
+        ProofRequested => ("中心要求补充证明", "proof requested"),
     };
     pick(lang, zh, en)
 }

@@ -1,7 +1,7 @@
 //! The audit log: who did what, when — every coordinator action (import, assign, reassign, check-out, hand-in,
-//! return, cancel, key rotation) and every device event (enrolment, revocation), written in the same transaction as
-//! the action itself, append-only, queryable by task and by person. It names people by id and tasks by id, never
-//! a resident's data.
+//! return, cancel, accepting a conflict, asking for proof, counter scans, key rotation) and every device event
+//! (enrolment, revocation), written in the same transaction as the action itself, append-only, queryable by task
+//! and by person. It names people by id and tasks by id, never a resident's data.
 
 use crate::error::{ApiError, ApiResult};
 use crate::params;

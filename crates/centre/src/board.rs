@@ -7,10 +7,10 @@ use crate::params;
 use crate::proof;
 use crate::sql::{Tx, Value};
 use jx_core::event::{Envelope, EventKind};
-use jx_core::model::Task;
+use jx_core::model::{StaffHome, Task};
 use jx_core::proof::Gap;
 use jx_core::state::{TaskState, TaskStatus};
-use jx_core::wire::{CompoundProgress, Exceptions, TaskSummary};
+use jx_core::wire::{Board, CompoundProgress, Exceptions, StaffLoad, TaskSummary};
 use jx_core::{CompoundId, StaffId, TaskId};
 use serde::Deserialize;
 
@@ -22,10 +22,16 @@ pub struct TaskFilter {
     pub status: Option<String>,
 }
 
+/// A task's summary columns. `pending` is 1 when the task's latest reassignment took it from someone (who has not
+/// had it back since) with a phone in service that has not yet pulled past the change telling it so.
 const SUMMARY_SQL: &str = "SELECT t.task_id, t.body, t.state,
     (SELECT count(*) FROM events e JOIN event_blobs eb ON eb.event_id = e.event_id
       WHERE e.task_id = t.task_id AND e.outcome = 'accepted'
-        AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = eb.sha256)) AS missing
+        AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = eb.sha256)) AS missing,
+    CASE WHEN t.moved_from IS NOT NULL AND (t.assignee IS NULL OR t.assignee <> t.moved_from)
+           AND EXISTS (SELECT 1 FROM devices d WHERE d.staff_id = t.moved_from AND d.revoked_at IS NULL
+                         AND d.pulled_to < t.moved_change)
+         THEN 1 ELSE 0 END AS pending
     FROM tasks t";
 
 fn query(tx: &mut dyn Tx, tail: &str, p: &[Value]) -> ApiResult<Vec<TaskSummary>> {
@@ -45,7 +51,7 @@ fn query(tx: &mut dyn Tx, tail: &str, p: &[Value]) -> ApiResult<Vec<TaskSummary>
                 attempts: s.attempts,
                 conflicts: s.conflicts.len() as u32,
                 missing_blobs: r.u32(3)?,
-                pending_sync: false,
+                pending_sync: r.int(4)? != 0,
             })
         })
         .collect()
@@ -62,6 +68,59 @@ pub fn list(tx: &mut dyn Tx, f: &TaskFilter) -> ApiResult<Vec<TaskSummary>> {
          ORDER BY t.compound, t.building, t.case_number",
         params![f.compound, f.staff, f.status.clone()],
     )
+}
+
+/// One task's summary, as the board shows it.
+pub fn summary(tx: &mut dyn Tx, id: TaskId) -> ApiResult<TaskSummary> {
+    query(tx, "WHERE t.task_id = $1", params![id.to_string()])?
+        .pop()
+        .ok_or_else(|| ApiError::NotFound(format!("task {id} does not exist")))
+}
+
+/// The evening's board: every compound's counts, every team member's load, and the tasks of the filter (its
+/// `status` is not used).
+pub fn board(tx: &mut dyn Tx, compound: Option<u32>, staff: Option<u32>) -> ApiResult<Board> {
+    Ok(Board {
+        compounds: progress(tx)?,
+        staff: staff_loads(tx)?,
+        tasks: list(tx, &TaskFilter { compound, staff, status: None })?,
+    })
+}
+
+/// Every team member (not coordinators), by id, with their open, done and failed tasks.
+pub fn staff_loads(tx: &mut dyn Tx) -> ApiResult<Vec<StaffLoad>> {
+    let count = |cond: &str| format!("CAST(coalesce(sum(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)");
+    let sql = format!(
+        "SELECT s.id, s.login, s.name, s.home_compound, s.home_building, s.capacity, {}, {}, {}
+         FROM staff s LEFT JOIN tasks t ON t.assignee = s.id
+         WHERE s.role = 'staff'
+         GROUP BY s.id, s.login, s.name, s.home_compound, s.home_building, s.capacity ORDER BY s.id",
+        count("t.status IN ('assigned', 'checked_out', 'attempt_failed')"),
+        count("t.status IN ('delivered', 'collected', 'handed_in')"),
+        count("t.status IN ('attempt_failed', 'returned')"),
+    );
+    tx.query(&sql, params![])?
+        .iter()
+        .map(|r| {
+            let home = match (r.opt_int(3)?, r.opt_int(4)?) {
+                (Some(c), Some(b)) => Some(StaffHome {
+                    compound: CompoundId(u32::try_from(c).map_err(ApiError::internal)?),
+                    building: u16::try_from(b).map_err(ApiError::internal)?,
+                }),
+                _ => None,
+            };
+            Ok(StaffLoad {
+                staff: StaffId(r.u32(0)?),
+                login: r.text(1)?,
+                name: r.text(2)?,
+                home,
+                capacity: u16::try_from(r.int(5)?).map_err(ApiError::internal)?,
+                open: r.u32(6)?,
+                done: r.u32(7)?,
+                failed: r.u32(8)?,
+            })
+        })
+        .collect()
 }
 
 pub fn progress(tx: &mut dyn Tx) -> ApiResult<Vec<CompoundProgress>> {

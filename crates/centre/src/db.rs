@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_proof.sql"),
     include_str!("../migrations/0003_hardening.sql"),
+    include_str!("../migrations/0004_board.sql"),
 ];
 
 /// A migration in PostgreSQL's types: 64-bit integers, `BYTEA`, `BIGSERIAL` for the change feed's ids.

@@ -19,6 +19,9 @@ pub enum ApiError {
     BadRequest(&'static str, String),
     #[error("{1}")]
     Conflict(&'static str, String),
+    /// Well-formed, but not something this request can act on (a code that is not a packet label).
+    #[error("{1}")]
+    Unprocessable(&'static str, String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
@@ -43,6 +46,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(code, _) => (StatusCode::BAD_REQUEST, code),
             ApiError::Conflict(code, _) => (StatusCode::CONFLICT, code),
+            ApiError::Unprocessable(code, _) => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::TooManyRequests(code, _) => (StatusCode::TOO_MANY_REQUESTS, code),

@@ -144,5 +144,21 @@ pub fn append_decision(
          ON CONFLICT (actor) DO UPDATE SET last_seq = $2, last_hash = $3",
         params![key, seq as i64, envelope.chain_hash().to_hex()],
     )?;
-    refold(tx, task, t.kind, &before)
+    let after = refold(tx, task, t.kind, &before)?;
+    if matches!(envelope.payload, EventPayload::Reassigned { .. }) {
+        remember_move(tx, task, before.assignee.filter(|b| Some(*b) != after.assignee))?;
+    }
+    Ok(after)
+}
+
+/// Remembers the task's latest reassignment: whom it moved away from (none if it moved nobody), and the change
+/// [`refold`] has just queued for that person's phones, so the board can tell whether they have pulled it yet.
+fn remember_move(tx: &mut dyn Tx, task: TaskId, from: Option<StaffId>) -> ApiResult<()> {
+    tx.execute(
+        "UPDATE tasks SET moved_from = $2,
+           moved_change = (SELECT max(change_id) FROM changes WHERE staff_id = $2 AND task_id = $1)
+         WHERE task_id = $1",
+        params![task.to_string(), from.map(|s| s.0)],
+    )?;
+    Ok(())
 }

@@ -15,10 +15,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use jx_core::bytes::Sha256;
-use jx_core::event::{Actor, EventPayload};
+use jx_core::event::{Actor, Envelope, EventPayload};
 use jx_core::model::Role;
+use jx_core::state::{ConflictKind, TaskStatus};
 use jx_core::wire::*;
-use jx_core::{DeviceId, StaffId, TaskId};
+use jx_core::{DeviceId, EventId, StaffId, TaskId};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -48,6 +49,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/keyring/rotate"),
     ("post", "/api/v1/tasks/{task}/decisions"),
     ("get", "/api/v1/progress"),
+    ("get", "/api/v1/town"),
+    ("get", "/api/v1/board"),
+    ("post", "/api/v1/counter"),
+    ("get", "/api/v1/report/evening.csv"),
+    ("get", "/api/v1/report/week"),
     ("get", "/api/v1/exceptions"),
     ("get", "/api/v1/sync/pull"),
     ("post", "/api/v1/sync/push"),
@@ -95,6 +101,11 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/{staff}/route", get(staff_route))
         .route("/keyring/rotate", post(rotate_key))
         .route("/progress", get(progress))
+        .route("/town", get(town_map))
+        .route("/board", get(board_view))
+        .route("/counter", post(counter_scan))
+        .route("/report/evening.csv", get(evening_report))
+        .route("/report/week", get(week_report))
         .route("/exceptions", get(exceptions))
         .route("/sync/pull", get(pull))
         .route("/sync/push", post(push))
@@ -390,6 +401,21 @@ async fn decide(
                 Decision::HandIn => EventPayload::HandedIn,
                 Decision::Return { note } => EventPayload::Returned { note },
                 Decision::Cancel { reason } => EventPayload::Cancelled { reason },
+                Decision::AcceptConflict { event, note } => {
+                    let staff = conflict_staff(tx, id, event)?;
+                    EventPayload::ConflictAccepted { event, staff, note }
+                }
+                Decision::AskForProof { note } => {
+                    let (_, s) = log::load_task(tx, id)?
+                        .ok_or_else(|| ApiError::NotFound(format!("task {id} does not exist")))?;
+                    if !matches!(s.status, TaskStatus::Delivered | TaskStatus::Collected | TaskStatus::HandedIn) {
+                        return Err(ApiError::Conflict(
+                            "not_settled",
+                            format!("task {id} is {}: proof can be asked for only after a handoff", s.status),
+                        ));
+                    }
+                    EventPayload::ProofRequested { note }
+                }
             };
             let kind = payload.kind();
             let about = About {
@@ -398,6 +424,7 @@ async fn decide(
                     EventPayload::Assigned { staff }
                     | EventPayload::Reassigned { staff }
                     | EventPayload::CheckedOut { staff } => Some(*staff),
+                    EventPayload::ConflictAccepted { staff, .. } => *staff,
                     _ => None,
                 },
                 device: None,
@@ -412,8 +439,95 @@ async fn decide(
     Ok(Json(state))
 }
 
+/// Whom accepting the conflict of `event` on task `id` makes the assignee: for a fact from someone who was not the
+/// assignee, the staff member whose phone recorded it; otherwise nobody. Refused if `event` is not a conflict.
+fn conflict_staff(tx: &mut dyn crate::sql::Tx, id: TaskId, event: EventId) -> ApiResult<Option<StaffId>> {
+    let (_, s) = log::load_task(tx, id)?.ok_or_else(|| ApiError::NotFound(format!("task {id} does not exist")))?;
+    let conflict = s.conflicts.iter().find(|c| c.event == event).ok_or_else(|| {
+        ApiError::Conflict("not_a_conflict", format!("event {event} is not among the conflicts of task {id}"))
+    })?;
+    if !matches!(conflict.kind, ConflictKind::NotAssignee { .. }) {
+        return Ok(None);
+    }
+    let recorded = tx
+        .query_opt(
+            "SELECT encoded FROM events WHERE event_id = $1 AND task_id = $2 AND outcome = 'accepted'",
+            crate::params![event.to_string(), id.to_string()],
+        )?
+        .ok_or_else(|| ApiError::internal(format!("the conflicting event {event} is not stored")))?;
+    let e = Envelope::decode(&recorded.bytes(0)?).map_err(ApiError::internal)?;
+    Ok(e.actor.device_staff())
+}
+
 async fn progress(State(st): State<AppState>, _c: Coordinator) -> ApiResult<Json<Vec<CompoundProgress>>> {
     st.db.call(|conn| board::progress(conn).map(Json)).await
+}
+
+/// The town's compounds with their boundaries and buildings, for the coordinators' map.
+async fn town_map(State(st): State<AppState>, _c: Coordinator) -> ApiResult<Json<TownMap>> {
+    st.db.call(|conn| crate::town::compounds(conn).map(|compounds| Json(TownMap { compounds }))).await
+}
+
+#[derive(Debug, Deserialize)]
+struct BoardQuery {
+    compound: Option<u32>,
+    staff: Option<u32>,
+}
+
+/// The evening's board: every compound's counts, every team member's load, the tasks of the filter.
+async fn board_view(
+    State(st): State<AppState>,
+    _c: Coordinator,
+    q: Result<Query<BoardQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Board>> {
+    let Query(q) = q?;
+    st.db.call(move |conn| board::board(conn, q.compound, q.staff).map(Json)).await
+}
+
+/// A packet label scanned at the counter: out to its assignee, or back in.
+async fn counter_scan(
+    State(st): State<AppState>,
+    c: Coordinator,
+    ApiJson(scan): ApiJson<CounterScan>,
+) -> ApiResult<Json<CounterResult>> {
+    st.db.call(move |conn| crate::counter::scan(conn, c.staff, &scan, now()).map(Json)).await
+}
+
+#[derive(Debug, Deserialize)]
+struct DayQuery {
+    day: Option<String>,
+    until: Option<String>,
+}
+
+/// The evening's results per compound and team member, as CSV for a spreadsheet.
+async fn evening_report(
+    State(st): State<AppState>,
+    _c: Coordinator,
+    q: Result<Query<DayQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = q?;
+    let day = crate::report::parse_day(q.day.as_deref(), "day")?;
+    let csv = st.db.call(move |conn| crate::report::evening_csv(conn, day)).await?;
+    let disposition = format!("attachment; filename=\"jx-evening-{day}.csv\"");
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        csv,
+    )
+        .into_response())
+}
+
+/// Handoffs and failed visits per day for the 7 Shanghai days ending with `until` (today by default).
+async fn week_report(
+    State(st): State<AppState>,
+    _c: Coordinator,
+    q: Result<Query<DayQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Vec<DayCount>>> {
+    let Query(q) = q?;
+    let until = match q.until.as_deref() {
+        None | Some("") => crate::report::Day::of(now()),
+        s => crate::report::parse_day(s, "until")?,
+    };
+    st.db.call(move |conn| crate::report::week(conn, until).map(Json)).await
 }
 
 async fn exceptions(State(st): State<AppState>, _c: Coordinator) -> ApiResult<Json<Exceptions>> {

@@ -147,6 +147,14 @@ pub fn parse_cursor(since: Option<&str>) -> ApiResult<i64> {
 
 /// The device's tasks that changed since `since`, at most `limit` changes.
 pub fn pull(tx: &mut dyn Tx, caller: DeviceCaller, since: i64, limit: usize) -> ApiResult<PullResponse> {
+    // Asking for what came after `since`, the phone says it has stored everything up to it (a cursor beyond any
+    // change issued counts as the last one issued). The board reads this to tell whether a phone may still hold
+    // a task that was taken from it.
+    let issued = tx.query_one("SELECT coalesce(max(change_id), 0) FROM changes", params![])?.int(0)?;
+    tx.execute(
+        "UPDATE devices SET pulled_to = $2 WHERE device_id = $1 AND pulled_to < $2",
+        params![caller.device.to_string(), since.min(issued)],
+    )?;
     let page: Vec<(i64, String)> = tx
         .query(
             "SELECT change_id, task_id FROM changes WHERE staff_id = $1 AND change_id > $2 ORDER BY change_id LIMIT $3",

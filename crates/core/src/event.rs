@@ -153,6 +153,18 @@ pub enum EventPayload {
     Cancelled {
         reason: String,
     },
+    /// A coordinator settles a flagged event: its conflict is cleared. For a fact from someone who was not the
+    /// assignee, `staff` (filled in by the centre) is the staff member whose phone recorded it, who becomes the
+    /// assignee: they did the handoff.
+    ConflictAccepted {
+        event: EventId,
+        staff: Option<StaffId>,
+        note: String,
+    },
+    /// A coordinator asks the assignee for better proof of a settled handoff; it changes no state.
+    ProofRequested {
+        note: String,
+    },
 }
 
 /// The name of an event's kind, for errors, logs and queries (never any of its contents).
@@ -168,6 +180,8 @@ pub enum EventKind {
     HandedIn,
     Returned,
     Cancelled,
+    ConflictAccepted,
+    ProofRequested,
 }
 
 impl EventKind {
@@ -182,6 +196,8 @@ impl EventKind {
             EventKind::HandedIn => "handed_in",
             EventKind::Returned => "returned",
             EventKind::Cancelled => "cancelled",
+            EventKind::ConflictAccepted => "conflict_accepted",
+            EventKind::ProofRequested => "proof_requested",
         }
     }
 
@@ -209,6 +225,8 @@ impl EventPayload {
             EventPayload::HandedIn => EventKind::HandedIn,
             EventPayload::Returned { .. } => EventKind::Returned,
             EventPayload::Cancelled { .. } => EventKind::Cancelled,
+            EventPayload::ConflictAccepted { .. } => EventKind::ConflictAccepted,
+            EventPayload::ProofRequested { .. } => EventKind::ProofRequested,
         }
     }
 
@@ -428,6 +446,27 @@ mod tests {
             Sha256::of(&sample().signed_bytes()).to_hex(),
             include_str!("../tests/golden/envelope_signed_sha256.txt").trim()
         );
+    }
+
+    #[test]
+    fn the_coordinators_later_decisions_are_appended_and_round_trip() {
+        // postcard writes a variant's index first: appended variants leave every earlier event's bytes as they were.
+        let index = |p: &EventPayload| postcard::to_allocvec(p).expect("encodes")[0];
+        assert_eq!(index(&EventPayload::Cancelled { reason: String::new() }), 8);
+        let accepted = EventPayload::ConflictAccepted {
+            event: EventId(Uuid::from_u128(9)),
+            staff: Some(StaffId(3)),
+            note: "交接属实".into(),
+        };
+        let asked = EventPayload::ProofRequested { note: "photo unreadable".into() };
+        assert_eq!((index(&accepted), index(&asked)), (9, 10));
+        for payload in [accepted, asked] {
+            assert!(!payload.kind().is_device_fact());
+            let e = Envelope { payload, ..sample() };
+            assert_eq!(Envelope::decode(&e.encode()), Ok(e.clone()));
+        }
+        assert_eq!(EventKind::ConflictAccepted.as_str(), "conflict_accepted");
+        assert_eq!(EventKind::ProofRequested.to_string(), "proof_requested");
     }
 
     #[test]

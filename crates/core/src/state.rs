@@ -16,6 +16,12 @@
 //! likewise kept and flagged, and changes nothing. Whichever way the two were ordered, the state is the same and a
 //! conflict is shown.
 //!
+//! ## Settling conflicts
+//! A coordinator's [`EventPayload::ConflictAccepted`] clears the conflict of the event it names (and, for a fact
+//! from someone who was not the assignee, makes that person the assignee: they did the handoff); naming an event
+//! that is not among the task's conflicts is impossible. [`EventPayload::ProofRequested`] asks the assignee for
+//! better proof of a settled handoff (delivered, collected, handed in) and changes nothing.
+//!
 //! ## Errors
 //! [`TaskState::apply`] returns a [`TransitionError`] for an event that is impossible whatever else happened: a
 //! device recording a coordinator's decision, a delivery on a pickup task, checking out a packet twice. Recorders
@@ -291,6 +297,19 @@ impl TaskState {
             EventPayload::Cancelled { .. } => match s {
                 Created | Requested | Assigned | CheckedOut | AttemptFailed => next.status = Cancelled,
                 _ if s.is_settled() => flag(&mut next, ConflictKind::DecisionAfterFact { status: s }),
+                _ => return Err(impossible()),
+            },
+            EventPayload::ConflictAccepted { event, staff, .. } => {
+                if !self.conflicts.iter().any(|c| c.event == *event) {
+                    return Err(impossible());
+                }
+                next.conflicts.retain(|c| c.event != *event);
+                if let Some(staff) = staff {
+                    next.assignee = Some(*staff);
+                }
+            }
+            EventPayload::ProofRequested { .. } => match s {
+                Delivered | Collected | HandedIn => {}
                 _ => return Err(impossible()),
             },
         }

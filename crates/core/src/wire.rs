@@ -143,12 +143,30 @@ pub struct ImportReport {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
-    Assign { staff: StaffId },
-    Reassign { staff: StaffId },
+    Assign {
+        staff: StaffId,
+    },
+    Reassign {
+        staff: StaffId,
+    },
     CheckOut,
     HandIn,
-    Return { note: String },
-    Cancel { reason: String },
+    Return {
+        note: String,
+    },
+    Cancel {
+        reason: String,
+    },
+    /// Clears one of the task's conflicts, naming the flagged event. A fact from someone who was not the assignee
+    /// is accepted as theirs: they become the assignee.
+    AcceptConflict {
+        event: EventId,
+        note: String,
+    },
+    /// Asks the assignee for better proof of a settled handoff (delivered, collected or handed in).
+    AskForProof {
+        note: String,
+    },
 }
 
 /// A task as coordinators list it.

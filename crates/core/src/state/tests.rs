@@ -186,13 +186,100 @@ fn fold_orders_a_lagging_phone_after_what_it_had_seen() {
     assert!(!s.has_conflicts(), "{:?}", s.conflicts);
 }
 
+#[test]
+fn accepting_a_late_delivery_by_the_former_assignee_clears_it_and_makes_them_the_assignee() {
+    let events = [
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+        ev(2, coordinator(), 2, 20, EventPayload::Reassigned { staff: S2 }),
+        ev(3, phone(1, S1), 1, 30, delivered()),
+    ];
+    let flagged = run(TaskKind::Delivery, &events).expect("conflicts are not errors");
+    assert_eq!(flagged.assignee, Some(S2));
+    let accept = ev(
+        4,
+        coordinator(),
+        3,
+        40,
+        EventPayload::ConflictAccepted { event: events[2].id, staff: Some(S1), note: "S1 had the packet".into() },
+    );
+    let s = flagged.apply(&accept).expect("the conflict is there");
+    assert!(!s.has_conflicts());
+    assert_eq!(s.assignee, Some(S1));
+    assert_eq!(s.status, TaskStatus::Delivered, "accepting changes no status");
+    // Accepting it again, by a new decision, is impossible: it is no longer a conflict.
+    let again = ev(
+        5,
+        coordinator(),
+        4,
+        50,
+        EventPayload::ConflictAccepted { event: events[2].id, staff: None, note: String::new() },
+    );
+    let err = s.apply(&again).expect_err("nothing to accept");
+    assert!(matches!(err, TransitionError::Impossible { event_kind: EventKind::ConflictAccepted, .. }), "{err}");
+    // fold keeps it, flagged.
+    let all: Vec<Envelope> = events.iter().cloned().chain([accept, again.clone()]).collect();
+    let folded = fold(TASK, TaskKind::Delivery, &all);
+    assert_eq!(folded.assignee, Some(S1));
+    assert_eq!(folded.conflicts.len(), 1);
+    assert_eq!(folded.conflicts[0].event, again.id);
+    assert!(matches!(folded.conflicts[0].kind, ConflictKind::Impossible { .. }));
+}
+
+#[test]
+fn accepting_a_conflict_without_a_staff_member_keeps_the_assignee() {
+    let events = [
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+        ev(2, coordinator(), 2, 20, EventPayload::Cancelled { reason: "came in".into() }),
+        ev(3, phone(1, S1), 1, 30, delivered()),
+        ev(
+            4,
+            coordinator(),
+            3,
+            40,
+            EventPayload::ConflictAccepted { event: EventId(Uuid::from_u128(3)), staff: None, note: String::new() },
+        ),
+    ];
+    let s = run(TaskKind::Delivery, &events).expect("valid");
+    assert!(!s.has_conflicts());
+    assert_eq!((s.status, s.assignee), (TaskStatus::Delivered, Some(S1)));
+    // A phone cannot accept conflicts.
+    let by_phone = ev(
+        5,
+        phone(1, S1),
+        2,
+        50,
+        EventPayload::ConflictAccepted { event: events[2].id, staff: None, note: String::new() },
+    );
+    assert!(matches!(s.apply(&by_phone), Err(TransitionError::NotPermitted { .. })));
+}
+
+#[test]
+fn proof_is_asked_for_only_on_a_settled_handoff_and_changes_nothing() {
+    let ask = |id| {
+        ev(id, coordinator(), id as u64, id as i64 * 10, EventPayload::ProofRequested { note: "photo blurred".into() })
+    };
+    let assigned = run(TaskKind::Delivery, &[ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 })])
+        .expect("assigned");
+    let err = assigned.apply(&ask(2)).expect_err("nothing handed over yet");
+    assert!(matches!(
+        err,
+        TransitionError::Impossible { state: TaskStatus::Assigned, event_kind: EventKind::ProofRequested, .. }
+    ));
+    let delivered = assigned.apply(&ev(3, phone(1, S1), 1, 30, delivered())).expect("delivered");
+    let asked = delivered.apply(&ask(4)).expect("settled");
+    assert_eq!(TaskState { applied: delivered.applied.clone(), ..asked.clone() }, delivered);
+    assert!(asked.applied.contains(&ask(4).id));
+    let by_phone = ev(5, phone(1, S1), 2, 50, EventPayload::ProofRequested { note: String::new() });
+    assert!(matches!(delivered.apply(&by_phone), Err(TransitionError::NotPermitted { .. })));
+}
+
 // ---- properties ----
 
 /// A random history: up to four actors (a coordinator and three phones, two of them the same staff member's),
 /// each recording random events with its own increasing sequence numbers.
 fn history() -> impl Strategy<Value = (TaskKind, Vec<Envelope>)> {
     let kind = prop_oneof![Just(TaskKind::Delivery), Just(TaskKind::Pickup)];
-    let step = (0usize..4, 0usize..9, 0usize..3, -5i64..50);
+    let step = (0usize..4, 0usize..11, 0usize..4, -5i64..50, 1u128..25);
     (kind, prop::collection::vec(step, 0..24)).prop_map(|(kind, steps)| {
         let actors = [coordinator(), phone(1, S1), phone(2, S2), phone(3, S1)];
         let mut seq = [0u64; 4];
@@ -200,11 +287,11 @@ fn history() -> impl Strategy<Value = (TaskKind, Vec<Envelope>)> {
         let events = steps
             .into_iter()
             .enumerate()
-            .map(|(i, (a, p, staff, dt))| {
+            .map(|(i, (a, p, who, dt, target))| {
                 seq[a] += 1;
                 // Clocks mostly move forward but may jump back (a phone whose time was reset).
                 clock[a] += dt;
-                let staff = [S1, S2, StaffId(3)][staff];
+                let staff = [S1, S2, StaffId(3), S1][who];
                 let payload = match p {
                     0 => EventPayload::Assigned { staff },
                     1 => EventPayload::Reassigned { staff },
@@ -214,7 +301,14 @@ fn history() -> impl Strategy<Value = (TaskKind, Vec<Envelope>)> {
                     5 => EventPayload::Collected { proof: HandoffProof::default(), materials: vec![] },
                     6 => EventPayload::HandedIn,
                     7 => EventPayload::Returned { note: String::new() },
-                    _ => EventPayload::Cancelled { reason: String::new() },
+                    8 => EventPayload::Cancelled { reason: String::new() },
+                    // Accepting some event of the history (or one that is not in it), as its recorder's or nobody's.
+                    9 => EventPayload::ConflictAccepted {
+                        event: EventId(Uuid::from_u128(target)),
+                        staff: (who < 3).then_some(staff),
+                        note: String::new(),
+                    },
+                    _ => EventPayload::ProofRequested { note: String::new() },
                 };
                 ev(i as u128 + 1, actors[a], seq[a], clock[a], payload)
             })
@@ -300,13 +394,65 @@ proptest! {
                     let kept = folded.conflicts.iter().any(|c| {
                         c.event == e.id && matches!(c.kind, ConflictKind::Impossible { .. })
                     });
-                    prop_assert!(kept, "event {} was neither applied nor kept", e.id);
+                    // A coordinator may have accepted it since: then its flag is gone, but it was still applied.
+                    let accepted = events.iter().any(|a| {
+                        matches!(&a.payload, EventPayload::ConflictAccepted { event, .. } if *event == e.id)
+                    });
+                    prop_assert!(kept || accepted, "event {} was neither applied nor kept", e.id);
+                    prop_assert!(folded.applied.contains(&e.id));
                     break;
                 }
             }
         }
         if strict_ok {
             prop_assert_eq!(s, folded);
+        }
+    }
+
+    /// Accepting one of a task's conflicts removes exactly that one, sets the assignee only when a staff member is
+    /// named, and touches nothing else; accepting an event that is not a conflict is impossible.
+    #[test]
+    fn accepting_a_conflict_clears_exactly_it(
+        (kind, events) in history(),
+        pick in 0usize..64,
+        with_staff in proptest::bool::ANY,
+        stranger in 100u128..200,
+    ) {
+        let s = fold(TASK, kind, &events);
+        let late = |id: u128, payload| ev(id, coordinator(), 1_000, 10_000, payload);
+        let not_a_conflict = EventId(Uuid::from_u128(stranger));
+        let refused = s.apply(&late(1_000, EventPayload::ConflictAccepted { event: not_a_conflict, staff: None, note: String::new() }));
+        let is_impossible = matches!(refused, Err(TransitionError::Impossible { .. }));
+        prop_assert!(is_impossible);
+        if !s.conflicts.is_empty() {
+            let target = s.conflicts[pick % s.conflicts.len()].event;
+            let staff = with_staff.then_some(S2);
+            let next = s
+                .apply(&late(1_001, EventPayload::ConflictAccepted { event: target, staff, note: String::new() }))
+                .expect("a conflict can be accepted");
+            let kept: Vec<Conflict> = s.conflicts.iter().filter(|c| c.event != target).cloned().collect();
+            prop_assert_eq!(&next.conflicts, &kept);
+            prop_assert_eq!(next.assignee, staff.or(s.assignee));
+            prop_assert_eq!((next.status, next.attempts), (s.status, s.attempts));
+        }
+    }
+
+    /// Asking for proof is possible exactly on a delivered, collected or handed-in task, and changes nothing but
+    /// the set of applied events.
+    #[test]
+    fn asking_for_proof_changes_nothing((kind, events) in history()) {
+        let s = fold(TASK, kind, &events);
+        let ask = ev(1_000, coordinator(), 1_000, 10_000, EventPayload::ProofRequested { note: String::new() });
+        match s.apply(&ask) {
+            Ok(next) => {
+                prop_assert!(matches!(s.status, TaskStatus::Delivered | TaskStatus::Collected | TaskStatus::HandedIn));
+                prop_assert_eq!(TaskState { applied: s.applied.clone(), ..next }, s);
+            }
+            Err(e) => {
+                prop_assert!(!matches!(s.status, TaskStatus::Delivered | TaskStatus::Collected | TaskStatus::HandedIn));
+                let is_impossible = matches!(e, TransitionError::Impossible { .. });
+                prop_assert!(is_impossible);
+            }
         }
     }
 }
