@@ -2,7 +2,7 @@
 # The end-to-end suite: the built web app in Debian's headless Chromium (driven by playwright-core from npm, never a
 # downloaded browser) against a real centre with the demo town. Installs what it needs if it is missing (Chromium,
 # the suite's npm packages), builds the app (scripts/build-web.sh → target/web) and the centre (debug), then runs
-# tests/e2e/staff.mjs. Screenshots and figures: target/e2e-screens/staff/. Safe to run again.
+# tests/e2e/staff.mjs and tests/e2e/coordinator.mjs. Screenshots and figures: target/e2e-screens/{staff,coordinator}/. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -39,3 +39,4 @@ cargo build --workspace --bins
 
 step "staff e2e suite"
 node tests/e2e/staff.mjs
+node tests/e2e/coordinator.mjs

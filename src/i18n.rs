@@ -684,3 +684,282 @@ mod tests {
         assert_eq!(chip(Lang::En, &s, &|_| "21:05".into()), "Synced 21:05");
     }
 }
+
+/// Every fixed message of the coordinator's desk (`crate::desk`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum D {
+    DeskTitle,
+    SignedInAs(String),
+    SignOut,
+    Offline,
+    TabBoard,
+    TabImport,
+    TabAssign,
+    TabCounter,
+    TabExceptions,
+    TabReport,
+    // The queue
+    QueuedDecision(String, &'static str),
+    QueuedScanOut,
+    QueuedScanIn,
+    QueuedApply(usize),
+    Waiting(usize),
+    QueueTitle,
+    QueueHelp,
+    WaitingToSend,
+    Dismiss,
+    // Board
+    Filtered,
+    ClearFilter,
+    Compound,
+    Unassigned,
+    Assigned,
+    CheckedOut,
+    Done,
+    Failed,
+    Conflicts,
+    Staff,
+    Load,
+    Loading,
+    Case,
+    Kind,
+    Building,
+    Status,
+    Assignee,
+    BuildingNo(u16),
+    PendingSync,
+    HasConflict,
+    MissingPhotos(u32),
+    // Import
+    ImportHelp,
+    ChooseFile,
+    ChosenFile(String, usize),
+    RowsValid(usize),
+    RowsBad(usize),
+    Line,
+    Field,
+    Reason,
+    ImportAll(usize),
+    ImportGood(usize),
+    Imported(usize),
+    // Assignment
+    Pinned,
+    LivesThere,
+    Nearest(u32),
+    MovedByHand,
+    Propose,
+    ProposeHelp,
+    Apply(usize),
+    AppliedN(usize, usize),
+    Why,
+    Pin,
+    Nobody,
+    // Counter
+    PrintLabels,
+    LabelsFor(String, u32),
+    ScanAtCounter,
+    ScanOut,
+    ScanIn,
+    ScanHelp,
+    Record,
+    Print,
+    Close,
+    // Exceptions and history
+    FailedAttempts,
+    ConflictsTitle,
+    MissingProof,
+    NothingHere,
+    Attempts(u32),
+    History,
+    Reschedule,
+    ReturnToCentre,
+    ReturnNote,
+    AskForProof,
+    AskProofNote,
+    ReassignTo,
+    AcceptFact,
+    AcceptNote,
+    ConflictNotAssignee(String),
+    ConflictAfterCancel,
+    ConflictAfterSettled(String),
+    ConflictDecisionAfterFact(String),
+    ByDevice(String),
+    ByCoordinator(u32),
+    ByCentre,
+    SignatureVerified,
+    Signature,
+    ResidentConfirmed,
+    Rated(u8),
+    // Report
+    Evening,
+    DownloadCsv,
+    Week,
+    LegendDone,
+    LegendFailed,
+}
+
+/// The text of a desk message in `lang`.
+pub fn desk(lang: Lang, msg: D) -> String {
+    let zh = lang == Lang::ZhCn;
+    let p = |a: &str, b: &str| pick(lang, a, b);
+    let f = |a: String, b: String| if zh { a } else { b };
+    match msg {
+        D::DeskTitle => p("泾小二 · 调度台", "Jing Xiaoer · coordinator's desk"),
+        D::SignedInAs(n) => f(format!("调度员：{n}"), format!("Signed in: {n}")),
+        D::SignOut => p("退出", "Sign out"),
+        D::Offline => p(
+            "与中心的连接已断开。你的操作已保存在本机，连接恢复后自动发送。",
+            "The line to the centre is down. What you do is kept on this device and sent when it is back.",
+        ),
+        D::TabBoard => p("看板", "Board"),
+        D::TabImport => p("导入", "Import"),
+        D::TabAssign => p("分派", "Assign"),
+        D::TabCounter => p("交接", "Hand-over"),
+        D::TabExceptions => p("异常", "Exceptions"),
+        D::TabReport => p("报表", "Report"),
+        D::QueuedDecision(task, what) => {
+            let (a, b) = match what {
+                "assign" => ("分配", "assign"),
+                "reassign" => ("改派", "reassign"),
+                "check_out" => ("领取", "check out"),
+                "hand_in" => ("交回", "hand in"),
+                "return" => ("退回中心", "return"),
+                "cancel" => ("取消", "cancel"),
+                "accept_conflict" => ("接受冲突记录", "accept conflicting fact"),
+                _ => ("要求补充证明", "ask for proof"),
+            };
+            f(format!("任务 {task}：{a}"), format!("Task {task}: {b}"))
+        }
+        D::QueuedScanOut => p("柜台扫码发出", "Counter scan: out"),
+        D::QueuedScanIn => p("柜台扫码收回", "Counter scan: in"),
+        D::QueuedApply(n) => f(format!("应用分派方案（{n} 件）"), format!("Apply the proposal ({n} tasks)")),
+        D::Waiting(n) => f(format!("待发送 {n}"), format!("{n} waiting")),
+        D::QueueTitle => p("待发送的操作", "Waiting to be sent"),
+        D::QueueHelp => p(
+            "这些操作在断线时做出，已保存在本机，中心一有回应就按顺序发送。",
+            "Done while the line was down; kept here and sent in order as soon as the centre answers.",
+        ),
+        D::WaitingToSend => p("等待发送", "waiting"),
+        D::Dismiss => p("知道了", "Dismiss"),
+        D::Filtered => p("看板已按所选小区或人员筛选。", "The board is narrowed to your selection."),
+        D::ClearFilter => p("显示全部", "Show all"),
+        D::Compound => p("小区", "Compound"),
+        D::Unassigned => p("未分配", "Unassigned"),
+        D::Assigned => p("已分配", "Assigned"),
+        D::CheckedOut => p("已领取", "Checked out"),
+        D::Done => p("已完成", "Done"),
+        D::Failed => p("未成功", "Failed"),
+        D::Conflicts => p("冲突", "Conflicts"),
+        D::Staff => p("人员", "Staff"),
+        D::Load => p("任务量/上限", "Load/capacity"),
+        D::Loading => p("正在加载…", "Loading…"),
+        D::Case => p("案件号", "Case"),
+        D::Kind => p("类型", "Kind"),
+        D::Building => p("楼栋", "Building"),
+        D::Status => p("状态", "Status"),
+        D::Assignee => p("负责人", "Assignee"),
+        D::BuildingNo(b) => f(format!("{b}号楼"), format!("Bldg {b}")),
+        D::PendingSync => p("改派待同步", "reassigned, phone not synced"),
+        D::HasConflict => p("有冲突", "conflict"),
+        D::MissingPhotos(n) => f(format!("缺 {n} 张照片"), format!("{n} photos missing")),
+        D::ImportHelp => p(
+            "选择后台导出的 CSV 或 JSON 文件。先检查，逐行列出问题，确认后才写入。",
+            "Choose the back office's CSV or JSON file. It is checked first, every bad row listed; nothing is written until you confirm.",
+        ),
+        D::ChooseFile => p("选择文件", "Choose a file"),
+        D::ChosenFile(n, size) => f(format!("{n}（{size} 字节）"), format!("{n} ({size} bytes)")),
+        D::RowsValid(n) => f(format!("{n} 行无误"), format!("{n} rows are good")),
+        D::RowsBad(n) => f(format!("{n} 处问题："), format!("{n} problems:")),
+        D::Line => p("行", "Line"),
+        D::Field => p("字段", "Field"),
+        D::Reason => p("原因", "Reason"),
+        D::ImportAll(n) => f(format!("导入 {n} 条"), format!("Import {n} rows")),
+        D::ImportGood(n) => f(format!("只导入无误的 {n} 条"), format!("Import only the {n} good rows")),
+        D::Imported(n) => f(format!("已导入 {n} 条任务。"), format!("{n} tasks imported.")),
+        D::Pinned => p("已固定", "pinned"),
+        D::LivesThere => p("住在该小区", "lives in the compound"),
+        D::Nearest(m) => f(format!("最近且有余量（{m} 米）"), format!("nearest with room ({m} m)")),
+        D::MovedByHand => p("手动调整", "moved by hand"),
+        D::Propose => p("生成分派方案", "Propose"),
+        D::ProposeHelp => p(
+            "按居住小区自动分派所有未分配的任务；可逐条调整、固定，再应用。",
+            "Proposes a member for every unassigned task by where they live; adjust, pin, then apply.",
+        ),
+        D::Apply(n) => f(format!("应用方案（{n} 件）"), format!("Apply ({n} tasks)")),
+        D::AppliedN(a, s) => f(format!("已分派 {a} 件，跳过 {s} 件。"), format!("{a} assigned, {s} skipped.")),
+        D::Why => p("理由", "Why"),
+        D::Pin => p("固定", "Pin"),
+        D::Nobody => p("（不分派）", "(nobody)"),
+        D::PrintLabels => p("打印文件袋标签", "Print packet labels"),
+        D::LabelsFor(n, k) => f(format!("{n} 的标签（{k} 件）"), format!("{n}'s labels ({k})")),
+        D::ScanAtCounter => p("柜台扫码", "Scan at the counter"),
+        D::ScanOut => p("发出（中心 → 人员）", "Out (centre → staff)"),
+        D::ScanIn => p("收回（人员 → 中心）", "In (staff → centre)"),
+        D::ScanHelp => p("扫描文件袋标签（扫码枪会自动回车）", "Scan the packet label (the scanner presses Enter)"),
+        D::Record => p("登记", "Record"),
+        D::Print => p("打印", "Print"),
+        D::Close => p("关闭", "Close"),
+        D::FailedAttempts => p("未成功的上门", "Failed attempts"),
+        D::ConflictsTitle => p("冲突", "Conflicts"),
+        D::MissingProof => p("证明不完整", "Incomplete proof"),
+        D::NothingHere => p("暂无。", "Nothing here."),
+        D::Attempts(n) => f(format!("上门 {n} 次未成功"), format!("{n} failed visits")),
+        D::History => p("经过", "History"),
+        D::Reschedule => p("重新安排", "Reschedule"),
+        D::ReturnToCentre => p("退回中心", "Return to centre"),
+        D::ReturnNote => p("调度员决定退回中心", "returned to the centre by a coordinator"),
+        D::AskForProof => p("要求补充证明", "Ask for the missing proof"),
+        D::AskProofNote => p("请补充本次交接缺少的证明", "please add the proof this handoff lacks"),
+        D::ReassignTo => p("改派", "Reassign"),
+        D::AcceptFact => p("接受这条记录", "Accept this fact"),
+        D::AcceptNote => p("调度员核实后接受", "accepted by a coordinator after checking"),
+        D::ConflictNotAssignee(n) => f(
+            format!("由非负责人完成（当时负责人：{n}）"),
+            format!("done by someone other than the assignee (then: {n})"),
+        ),
+        D::ConflictAfterCancel => p("任务取消后仍有上门记录", "a visit after the task was cancelled"),
+        D::ConflictAfterSettled(s) => f(format!("任务已是“{s}”后又有记录"), format!("recorded after the task was {s}")),
+        D::ConflictDecisionAfterFact(s) => {
+            f(format!("任务已是“{s}”后中心又作决定"), format!("a decision after the task was {s}"))
+        }
+        D::ByDevice(n) => f(format!("{n} 的手机"), format!("{n}'s phone")),
+        D::ByCoordinator(id) => f(format!("调度员 #{id}"), format!("coordinator #{id}")),
+        D::ByCentre => p("中心", "the centre"),
+        D::SignatureVerified => p("签名已验证（手机密钥签署）", "signature verified (signed by the phone's key)"),
+        D::Signature => p("居民签名", "resident's signature"),
+        D::ResidentConfirmed => p("居民确认码已核对", "resident's code checked"),
+        D::Rated(r) => f(format!("评价 {r}/5"), format!("rated {r}/5")),
+        D::Evening => p("日期", "Evening"),
+        D::DownloadCsv => p("下载报表（CSV）", "Download the report (CSV)"),
+        D::Week => p("本周", "The week"),
+        D::LegendDone => p("■ 完成", "■ done"),
+        D::LegendFailed => p("■ 未成功", "■ failed"),
+    }
+}
+
+/// A failure of the desk's line to the centre, in the user's language.
+pub fn desk_error(lang: Lang, e: &crate::desk::api::DeskError) -> String {
+    use crate::desk::api::DeskError::*;
+    match e {
+        Offline(_) => pick(
+            lang,
+            "连不上中心：操作已保存在本机，恢复后自动发送。",
+            "The centre cannot be reached: kept on this device, sent when it is back.",
+        ),
+        SignedOut => pick(lang, "登录已过期，请重新登录。", "Your session has ended; sign in again."),
+        Refused { message, code, .. } => {
+            if lang == Lang::ZhCn {
+                format!("中心拒绝（{code}）：{message}")
+            } else {
+                format!("The centre refused ({code}): {message}")
+            }
+        }
+        Garbled(why) => {
+            if lang == Lang::ZhCn {
+                format!("中心的回答无法读取：{why}")
+            } else {
+                format!("The centre's answer could not be read: {why}")
+            }
+        }
+    }
+}

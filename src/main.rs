@@ -1,13 +1,15 @@
-//! 泾小二 (Jing Xiaoer): the staff app, in Dioxus.
+//! 泾小二 (Jing Xiaoer): the staff app and the coordinator's desk, in Dioxus.
 //!
 //! A thin layer over `jx-engine`: screens show what the engine answers and send the user's intent back as
-//! requests; no business rule lives in a component. It must never talk SQL or HTTP itself: on the web the engine
-//! runs in a dedicated worker (`crates/worker`), elsewhere in-process (`platform::Client`).
+//! requests; no business rule lives in a component. The staff side never talks SQL or HTTP itself: on the web the
+//! engine runs in a dedicated worker (`crates/worker`), elsewhere in-process (`platform::Client`). The
+//! coordinator's desk (`desk`) works online, over HTTP to the centre's API, from the page.
 //!
 //! Built without a platform feature (`web`, `desktop`) it has no renderer: the screens are compiled and tested
 //! (server-side rendered) but not launched, hence the dead-code allowance for that build only.
 #![cfg_attr(not(any(feature = "web", feature = "desktop")), allow(dead_code))]
 
+mod desk;
 mod i18n;
 mod platform;
 mod screens;
@@ -46,6 +48,7 @@ fn App() -> Element {
         async move {
             match client.call(Request::Hello).await {
                 Ok(Response::Hello(h)) => screen.set(match (h.me, h.resume) {
+                    (None, _) if desk::saved_session().is_some() => Screen::Desk,
                     (None, _) => Screen::Enrol,
                     (Some(_), Some(task)) => Screen::Handoff(task),
                     (Some(_), None) => Screen::Tonight,
@@ -77,6 +80,10 @@ fn App() -> Element {
                 Screen::Handoff(task) => rsx! { screens::handoff::HandoffPage { task } },
                 Screen::Fail(task) => rsx! { screens::fail::FailPage { task } },
                 Screen::Outbox => rsx! { screens::outbox::OutboxPage {} },
+                Screen::Desk => match desk::saved_session() {
+                    Some(session) => rsx! { desk::DeskApp { session } },
+                    None => rsx! { screens::enrol::Enrol {} },
+                },
             }
         }
     }

@@ -289,6 +289,14 @@ pub async fn locate() -> Option<jx_core::event::Fix> {
     None
 }
 
+/// Now, in milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::Date::now() as i64;
+    #[cfg(not(target_arch = "wasm32"))]
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
 /// Waits `ms` milliseconds.
 pub async fn sleep(ms: u32) {
     #[cfg(target_arch = "wasm32")]

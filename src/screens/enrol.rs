@@ -16,12 +16,15 @@ pub fn Enrol() -> Element {
     let mut password = use_signal(String::new);
     let mut busy = use_signal(|| false);
     let mut error = use_signal(|| None::<EngineError>);
+    let mut desk_error = use_signal(|| None::<crate::desk::api::DeskError>);
     let l = lang();
     let submit = move |evt: FormEvent| {
         evt.prevent_default();
         let client = client.clone();
         async move {
             busy.set(true);
+            error.set(None);
+            desk_error.set(None);
             let req = Request::Enrol { centre_url: url(), login: login(), password: password() };
             let ans = client.call(req).await;
             busy.set(false);
@@ -31,6 +34,15 @@ pub fn Enrol() -> Element {
                     screen.set(Screen::Tonight);
                 }
                 Ok(_) => {}
+                // A coordinator signs in to the desk instead: no phone enrolment, a session.
+                Err(EngineError::NotStaff) => match crate::desk::api::login(&url(), &login(), &password()).await {
+                    Ok((session, _)) => {
+                        password.set(String::new());
+                        crate::desk::save_session(&session);
+                        screen.set(Screen::Desk);
+                    }
+                    Err(e) => desk_error.set(Some(e)),
+                },
                 Err(e) => error.set(Some(e)),
             }
         }
@@ -58,6 +70,7 @@ pub fn Enrol() -> Element {
                     oninput: move |e| password.set(e.value()),
                 }
                 ErrorLine { error: error() }
+                crate::desk::DeskErrorLine { error: desk_error() }
                 button { class: "primary", r#type: "submit", disabled: busy(), "data-testid": "enrol-submit",
                     {tr(l, if busy() { Msg::Enrolling } else { Msg::EnrolButton })}
                 }

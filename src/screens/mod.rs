@@ -31,6 +31,8 @@ pub enum Screen {
     Handoff(TaskId),
     Fail(TaskId),
     Outbox,
+    /// A coordinator's desk (the session is saved; see `crate::desk`).
+    Desk,
 }
 
 /// How the app looks: the evening's dark theme by default, and a large-text mode.
