@@ -784,7 +784,7 @@ pub enum D {
     ConflictAfterSettled(String),
     ConflictDecisionAfterFact(String),
     ByDevice(String),
-    ByCoordinator(u32),
+    ByCoordinator(String),
     ByCentre,
     SignatureVerified,
     Signature,
@@ -923,7 +923,7 @@ pub fn desk(lang: Lang, msg: D) -> String {
             f(format!("任务已是“{s}”后中心又作决定"), format!("a decision after the task was {s}"))
         }
         D::ByDevice(n) => f(format!("{n} 的手机"), format!("{n}'s phone")),
-        D::ByCoordinator(id) => f(format!("调度员 #{id}"), format!("coordinator #{id}")),
+        D::ByCoordinator(n) => f(format!("调度员 {n}"), format!("coordinator {n}")),
         D::ByCentre => p("中心", "the centre"),
         D::SignatureVerified => p("签名已验证（手机密钥签署）", "signature verified (signed by the phone's key)"),
         D::Signature => p("居民签名", "resident's signature"),
@@ -941,10 +941,13 @@ pub fn desk(lang: Lang, msg: D) -> String {
 pub fn desk_error(lang: Lang, e: &crate::desk::api::DeskError) -> String {
     use crate::desk::api::DeskError::*;
     match e {
-        Offline(_) => pick(
+        Offline(_) => {
+            pick(lang, "连不上中心，请检查网络后重试。", "The centre cannot be reached; check the network and retry.")
+        }
+        Queued => pick(
             lang,
-            "连不上中心：操作已保存在本机，恢复后自动发送。",
-            "The centre cannot be reached: kept on this device, sent when it is back.",
+            "连不上中心：这项操作已保存在本机，恢复后自动发送。",
+            "The centre cannot be reached: this is kept on this device and sent when it is back.",
         ),
         SignedOut => pick(lang, "登录已过期，请重新登录。", "Your session has ended; sign in again."),
         Refused { message, code, .. } => {
@@ -962,4 +965,26 @@ pub fn desk_error(lang: Lang, e: &crate::desk::api::DeskError) -> String {
             }
         }
     }
+}
+
+/// A column of the evening report's CSV (its header is in English, for spreadsheets), as the desk shows it.
+pub fn report_column(lang: Lang, name: &str) -> String {
+    let (zh, en) = match name {
+        "compound" => ("小区编号", "compound"),
+        "compound_name" => ("小区", "compound name"),
+        "staff_login" => ("工号", "login"),
+        "staff_name" => ("人员", "staff"),
+        "done" => ("完成", "done"),
+        "failed" => ("未成功", "failed"),
+        "failed_nobody_home" => ("无人在家", "nobody home"),
+        "failed_refused" => ("拒收", "refused"),
+        "failed_wrong_address" => ("地址有误", "wrong address"),
+        "failed_another_time" => ("改约时间", "another time"),
+        "failed_must_be_in_person" => ("须本人", "in person only"),
+        "failed_documents_mismatch" => ("材料不符", "documents mismatch"),
+        "rated" => ("评价数", "rated"),
+        "satisfaction_avg" => ("平均满意度", "satisfaction"),
+        other => (other, other),
+    };
+    pick(lang, zh, en)
 }

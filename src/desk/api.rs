@@ -21,6 +21,8 @@ pub struct Session {
 pub enum DeskError {
     /// The centre could not be reached (the network, or the centre, is down).
     Offline(String),
+    /// The centre could not be reached, and the change is kept in the queue to be sent when it answers.
+    Queued,
     /// The session has ended: sign in again.
     SignedOut,
     /// The centre refused, with its stable code and its message.
@@ -31,7 +33,7 @@ pub enum DeskError {
 
 impl DeskError {
     pub fn is_offline(&self) -> bool {
-        matches!(self, DeskError::Offline(_))
+        matches!(self, DeskError::Offline(_) | DeskError::Queued)
     }
 }
 

@@ -60,7 +60,7 @@ pub fn CounterPage() -> Element {
                 div {
                     h3 { {t(D::PrintLabels)} }
                     if let Some(Some(b)) = board() {
-                        ul { class: "plain",
+                        ul { class: "plain grid",
                             for s in b.staff.iter().filter(|s| s.open > 0).cloned() {
                                 li { key: "{s.staff.0}",
                                     button { class: "chip-button", "data-testid": "labels", "data-staff": "{s.staff.0}",

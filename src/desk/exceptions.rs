@@ -34,6 +34,22 @@ fn use_staff(d: Desk) -> Resource<Vec<StaffLoad>> {
     })
 }
 
+/// Everyone's name, coordinators included, for the history's "by whom".
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+struct Person {
+    id: StaffId,
+    name: String,
+}
+
+fn use_people(d: Desk) -> Resource<Vec<Person>> {
+    use_resource(move || async move {
+        let Some(s) = d.session() else { return vec![] };
+        let r = s.get::<Vec<Person>>("/staff").await;
+        d.saw(&r);
+        r.unwrap_or_default()
+    })
+}
+
 fn name_of(staff: &[StaffLoad], id: Option<StaffId>) -> String {
     id.and_then(|id| staff.iter().find(|s| s.staff == id)).map(|s| s.name.clone()).unwrap_or_default()
 }
@@ -179,10 +195,12 @@ pub fn TaskDrawer(task: TaskId) -> Element {
         Some(r)
     });
     let staff = use_staff(d);
+    let people = use_people(d);
     let mut error = use_signal(|| None::<DeskError>);
     let l = lang();
     let t = |m| desk(l, m);
     let staff = staff().unwrap_or_default();
+    let people = people().unwrap_or_default();
     let body = match detail() {
         Some(Some(Ok(x))) => x,
         Some(Some(Err(e))) => {
@@ -225,7 +243,7 @@ pub fn TaskDrawer(task: TaskId) -> Element {
             h4 { {t(D::History)} }
             ol { class: "history", "data-testid": "history",
                 for e in body.history.iter().cloned() {
-                    HistoryItem { key: "{e.id}", e, staff: staff.clone() }
+                    HistoryItem { key: "{e.id}", e, people: people.clone() }
                 }
             }
         }
@@ -243,7 +261,7 @@ fn conflict_text(l: Lang, k: &ConflictKind, staff: &[StaffLoad]) -> String {
 }
 
 #[component]
-fn HistoryItem(e: Envelope, staff: Vec<StaffLoad>) -> Element {
+fn HistoryItem(e: Envelope, people: Vec<Person>) -> Element {
     let lang = use_context::<Signal<Lang>>();
     let d = use_context::<Desk>();
     let l = lang();
@@ -262,9 +280,10 @@ fn HistoryItem(e: Envelope, staff: Vec<StaffLoad>) -> Element {
             out
         }
     });
+    let name = |s: StaffId| people.iter().find(|p| p.id == s).map(|p| p.name.clone()).unwrap_or_else(|| s.to_string());
     let who = match e.actor {
-        Actor::Device { staff: s, .. } => desk(l, D::ByDevice(name_of(&staff, Some(s)))),
-        Actor::Coordinator { staff: s } => desk(l, D::ByCoordinator(s.0)),
+        Actor::Device { staff: s, .. } => desk(l, D::ByDevice(name(s))),
+        Actor::Coordinator { staff: s } => desk(l, D::ByCoordinator(name(s))),
         Actor::Centre => desk(l, D::ByCentre),
     };
     let (proof, extra) = match &e.payload {

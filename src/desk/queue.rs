@@ -84,14 +84,17 @@ fn save(q: &[Queued]) {
     }
 }
 
-/// Does `action` now; if the centre cannot be reached it is kept and sent later (`Err(Offline)` says so).
+/// Does `action` now; if the centre cannot be reached it is kept and sent later (`Err(Queued)` says so).
 pub async fn act(d: Desk, action: Action) -> Result<String, DeskError> {
     let Some(s) = d.session() else { return Err(DeskError::SignedOut) };
     let (method, path, body) = action.request();
     let r = s.send(method, &path, Body::Json(body)).await;
     d.saw(&r);
     match &r {
-        Err(DeskError::Offline(_)) => keep(d, action),
+        Err(DeskError::Offline(_)) => {
+            keep(d, action);
+            return Err(DeskError::Queued);
+        }
         Ok(_) => d.changed(),
         Err(_) => {}
     }

@@ -81,13 +81,15 @@ pub fn ReportPage() -> Element {
             }
             DeskErrorLine { error: err }
             if rows.len() > 1 {
+                div { class: "scroll",
                 table { class: "tasks", "data-testid": "report",
-                    thead { tr { for h in rows[0].clone() { th { {h} } } } }
+                    thead { tr { for h in rows[0].clone() { th { "data-col": "{h}", {crate::i18n::report_column(l, &h)} } } } }
                     tbody {
                         for (i, r) in rows[1..].iter().cloned().enumerate() {
                             tr { key: "{i}", for (j, f) in r.into_iter().enumerate() { td { key: "{j}", {f} } } }
                         }
                     }
+                }
                 }
             } else if csv.is_some() {
                 p { class: "muted", {t(D::NothingHere)} }
@@ -123,7 +125,8 @@ fn WeekChart(days: Vec<DayCount>) -> Element {
                             rect { class: "bar done", x: "{x0:.1}", y: "{h - hd:.1}", width: "{bw}", height: "{hd:.1}" }
                             rect { class: "bar failed", x: "{x0 + bw:.1}", y: "{h - hf:.1}", width: "{bw}", height: "{hf:.1}" }
                             text { x: "{x0 + bw:.1}", y: "{h + 18.0}", "text-anchor": "middle", {label} }
-                            text { x: "{x0 + bw / 2.0:.1}", y: "{h - hd - 4.0:.1}", "text-anchor": "middle", "{x.done}" }
+                            text { x: "{x0 + bw / 2.0:.1}", y: "{(h - hd - 4.0).max(12.0):.1}", "text-anchor": "middle", "{x.done}" }
+                            text { x: "{x0 + bw * 1.5:.1}", y: "{(h - hf - 4.0).max(12.0):.1}", "text-anchor": "middle", "{x.failed}" }
                         }
                     }
                 }
