@@ -68,7 +68,10 @@ pub enum Msg {
     Enrolling,
     // Tonight
     Tonight,
-    Progress { done: u32, total: u32 },
+    Progress {
+        done: u32,
+        total: u32,
+    },
     GreenOpen(u32),
     Conflicts(u32),
     Building(u16),
@@ -80,6 +83,21 @@ pub enum Msg {
     HalfDone,
     DueAgain,
     MustReturn,
+    HouseholdCardTitle,
+    ScanHouseholdCard,
+    OrTypeHouseholdCode,
+    ProxyReceives,
+    ProxyCodeAsk,
+    WitnessTitle,
+    WitnessHelp,
+    WitnessName,
+    WitnessPhoto,
+    ResidentCardAsk,
+    ResidentSlipCode,
+    ResidentUseCard,
+    ResidentProxy(String),
+    /// The resident booked the next visit with the door card: "evening of 12-03".
+    BookedFor(String),
     // Task
     Back,
     Call,
@@ -101,7 +119,10 @@ pub enum Msg {
     Mine,
     NotMine,
     // Handoff
-    StepOf { n: usize, of: usize },
+    StepOf {
+        n: usize,
+        of: usize,
+    },
     StepPacket,
     StepPacketHelp,
     StepConfirm,
@@ -143,10 +164,14 @@ pub enum Msg {
     // The resident's moment
     ToResident,
     ToStaff,
-    ResidentConfirm { item: String },
+    ResidentConfirm {
+        item: String,
+    },
     ResidentCodeAsk,
     ResidentOrSign,
-    ResidentSign { item: String },
+    ResidentSign {
+        item: String,
+    },
     ResidentRate,
     ReadAgain,
     NoVoice,
@@ -157,6 +182,11 @@ pub enum Msg {
     RetryAt,
     OptionalPhoto,
     RecordFailure,
+    DoorCardTitle,
+    DoorCardHelp,
+    DoorCardScan,
+    DoorCardRead(String),
+    DoorCardRemove,
     // Outbox and sync
     OutboxEmpty,
     SyncNow,
@@ -235,7 +265,38 @@ pub fn tr(lang: Lang, msg: Msg) -> String {
         Msg::GreenChannel => p("绿色通道", "Green channel"),
         Msg::HalfDone => p("进行中", "In progress"),
         Msg::DueAgain => p("再次上门", "Visit again"),
+        Msg::HouseholdCardTitle => p("居民出示家庭卡", "The resident shows their household card"),
+        Msg::ScanHouseholdCard => p("拍家庭卡二维码", "Photograph the household card's QR"),
+        Msg::OrTypeHouseholdCode => p("或输入家庭卡下方的 6 位码", "or type the 6-digit code under it"),
+        Msg::ProxyReceives => p("家属代收", "A family member receives"),
+        Msg::ProxyCodeAsk => p("请输入家属自己的 6 位代收码。", "Type the family member's own 6-digit code."),
+        Msg::WitnessTitle => p("居民不能签字：见证照片", "The resident cannot sign: a witness photo"),
+        Msg::WitnessHelp => p(
+            "请家属或邻居作见证，拍一张交接时的合影；之后仍需另拍一张交接照片。",
+            "Ask a family member or neighbour to witness and photograph the handoff with them; a separate handoff photo is still needed.",
+        ),
+        Msg::WitnessName => p("见证人姓名", "Witness's name"),
+        Msg::WitnessPhoto => p("拍见证照片", "Take the witness photo"),
+        Msg::ResidentCardAsk => {
+            p("请出示您的家庭卡，或输入卡下方的 6 位数字。", "Show your household card, or type the 6 digits under it.")
+        }
+        Msg::ResidentSlipCode => p("用回执上的 6 位码", "Use the code on the slip"),
+        Msg::ResidentUseCard => p("出示家庭卡", "Show my household card"),
+        Msg::ResidentProxy(who) => {
+            if zh {
+                format!("由家属 {who} 代收")
+            } else {
+                format!("Family member {who} receives")
+            }
+        }
         Msg::MustReturn => p("三次未成，请交回中心", "Three visits failed: bring it back to the centre"),
+        Msg::BookedFor(when) => {
+            if zh {
+                format!("居民已预约 {when} 晚上")
+            } else {
+                format!("Resident booked the evening of {when}")
+            }
+        }
         Msg::Back => p("返回", "Back"),
         Msg::Call => p("拨打电话", "Call"),
         Msg::CaseNumber => p("办件编号", "Case number"),
@@ -360,6 +421,20 @@ pub fn tr(lang: Lang, msg: Msg) -> String {
         Msg::RetryAt => p("居民约定的时间", "The time the resident asked for"),
         Msg::OptionalPhoto => p("照片（可选）", "Photo (optional)"),
         Msg::RecordFailure => p("记录并继续", "Record and move on"),
+        Msg::DoorCardTitle => p("留下联系卡", "Leave a door card"),
+        Msg::DoorCardHelp => p(
+            "从联系卡卷上撕一张，先拍下它的二维码，再塞进门缝：居民扫码就能自己选下次上门的晚上。",
+            "Tear a card off the roll, photograph its QR, then leave it at the door: the resident scans it to pick another evening.",
+        ),
+        Msg::DoorCardScan => p("拍联系卡二维码", "Photograph the card's QR"),
+        Msg::DoorCardRead(short) => {
+            if zh {
+                format!("联系卡 {short} 已读取，记录时一并保存。")
+            } else {
+                format!("Card {short} read; it is saved with the visit.")
+            }
+        }
+        Msg::DoorCardRemove => p("不留卡", "Leave no card"),
         Msg::OutboxEmpty => p("没有待发送的记录。", "Nothing waiting to be sent."),
         Msg::SyncNow => p("立即同步", "Sync now"),
         Msg::Why => p("原因", "Why"),
@@ -414,6 +489,8 @@ pub fn event(lang: Lang, k: EventKind) -> String {
         Returned => ("退回", "returned"),
         Cancelled => ("取消", "cancelled"),
         ConflictAccepted => ("中心接受了冲突记录", "conflict accepted"),
+        DoorCardLeft => ("留下联系卡", "door card left"),
+        Rescheduled => ("居民预约了下次上门", "resident booked the next visit"),
         ProofRequested => ("中心要求补充证明", "proof requested"),
     };
     pick(lang, zh, en)
@@ -495,6 +572,34 @@ pub fn gap(lang: Lang, g: &Gap) -> String {
                 format!("{distance_m} m outside the compound")
             }
         }
+        Gap::HouseholdCardInvalid { .. } => pick(lang, "家庭卡二维码无效", "The household card's QR is not valid"),
+        Gap::CardOtherResident => pick(lang, "家庭卡是别的住户的", "The household card is another resident's"),
+        Gap::CardReplaced { card, current } => {
+            if lang == Lang::ZhCn {
+                format!("出示的是已作废的第 {card} 张家庭卡（现行第 {current} 张）")
+            } else {
+                format!("Household card No. {card} was replaced (No. {current} is in force)")
+            }
+        }
+        Gap::CardNewer { card, known } => {
+            if lang == Lang::ZhCn {
+                format!("家庭卡第 {card} 张比手机上记录的第 {known} 张新：请先同步")
+            } else {
+                format!("Household card No. {card} is newer than No. {known} on file: sync first")
+            }
+        }
+        Gap::HouseholdNotOnFile => pick(lang, "该住户没有家庭卡记录", "No household card on file"),
+        Gap::HouseholdCodeWrong => pick(lang, "家庭卡 6 位码不对", "The household code is wrong"),
+        Gap::ProxyUnknown { .. } => pick(lang, "代收家属不在登记名单中", "The family member is not on file"),
+        Gap::ProxyNotAsOnFile { .. } => {
+            pick(lang, "代收家属与登记的姓名或关系不符", "The family member differs from the record")
+        }
+        Gap::ProxyCodeWrong { .. } => pick(lang, "代收家属的码不对", "The family member's code is wrong"),
+        Gap::ProxyCodeNotOnFile { .. } => pick(lang, "代收家属的码尚未登记", "No code on file for the family member"),
+        Gap::WitnessUnnamed => pick(lang, "见证人没有写名字", "The witness is not named"),
+        Gap::WitnessWithoutHandoffPhoto => {
+            pick(lang, "见证照片之外还需要一张交接照片", "A witness photo needs a separate handoff photo")
+        }
     }
 }
 
@@ -522,6 +627,13 @@ fn qr(lang: Lang, q: &QrProblem) -> String {
             (Lang::En, true) => format!("Wrong one: this belongs to your other task {short}."),
             (Lang::En, false) => format!("Wrong one: this belongs to task {short}, not this one."),
         },
+        QrProblem::CardAlreadyLeft { short } => {
+            if lang == Lang::ZhCn {
+                format!("这张联系卡已经留在任务 {short} 的门口了，请另取一张。")
+            } else {
+                format!("This door card was already left for task {short}; take a new one.")
+            }
+        }
     }
 }
 
@@ -578,6 +690,33 @@ pub fn error(lang: Lang, e: &EngineError) -> String {
             list.join(sep)
         }
         NotNow { .. } => p("这件任务现在不能这样操作。", "This task cannot take that now."),
+        NoHouseholdOnFile => p(
+            "手机上没有这户的家庭卡记录：请先同步，或用其他方式确认。",
+            "No household card on file for this resident: sync, or confirm another way.",
+        ),
+        CardReplaced { card, current } => {
+            if lang == Lang::ZhCn {
+                format!("这张家庭卡（第 {card} 张）已作废，现行的是第 {current} 张。请居民出示新卡，或用其他方式确认。")
+            } else {
+                format!(
+                    "This household card (No. {card}) was replaced by No. {current}; ask for the new card or confirm another way."
+                )
+            }
+        }
+        CardNewer { card, known } => {
+            if lang == Lang::ZhCn {
+                format!("这张家庭卡（第 {card} 张）比手机上的记录（第 {known} 张）新：请先同步再扫。")
+            } else {
+                format!("This card (No. {card}) is newer than this phone knows (No. {known}): sync, then scan again.")
+            }
+        }
+        CardOtherResident => p("这是别的住户的家庭卡。", "This is another household's card."),
+        HouseholdCodeWrong => {
+            p("家庭卡上的 6 位码不对，请再核对一遍。", "The household code is wrong; check it again.")
+        }
+        NoSuchProxy { .. } => p("这位家属不在登记名单中。", "This family member is not on file."),
+        ProxyCodeWrong => p("家属的代收码不对，请再核对一遍。", "The family member's code is wrong; check it again."),
+        WitnessName => p("请写上见证人的名字（最多 40 字）。", "Name the witness (at most 40 characters)."),
         Storage { .. } => {
             p("手机存储出错，记录未丢失，请重试。", "The phone's storage failed; nothing was lost. Retry.")
         }
@@ -790,6 +929,23 @@ pub enum D {
     Signature,
     ResidentConfirmed,
     Rated(u8),
+    // Households, door cards, returns
+    HouseholdCard,
+    HouseholdHelp,
+    IssueCard,
+    PrintCard,
+    CardIssued(u32, String),
+    Proxies,
+    ProxyName,
+    ProxyRelation,
+    AddProxy,
+    ProxyAdded(String),
+    Remove,
+    DoorCards,
+    DoorCardsHelp,
+    PrintDoorCards,
+    ToReturn,
+    ToReturnHelp,
     // Report
     Evening,
     DownloadCsv,
@@ -929,6 +1085,37 @@ pub fn desk(lang: Lang, msg: D) -> String {
         D::Signature => p("居民签名", "resident's signature"),
         D::ResidentConfirmed => p("居民确认码已核对", "resident's code checked"),
         D::Rated(r) => f(format!("评价 {r}/5"), format!("rated {r}/5")),
+        D::HouseholdCard => p("家庭卡", "Household card"),
+        D::HouseholdHelp => p(
+            "给没有手机的居民：一张放在家里的二维码卡，下方印 6 位码，以后每次交接出示即可。重新发卡后旧卡立即作废。",
+            "For residents without a phone: a QR card kept at home with a 6-digit code under it, shown at every handoff. Reissuing voids the old card.",
+        ),
+        D::IssueCard => p("发卡 / 重新发卡", "Issue / reissue"),
+        D::PrintCard => p("打印家庭卡", "Print the card"),
+        D::CardIssued(n, code) => f(
+            format!("已发第 {n} 张卡，6 位码 {code}。旧卡已作废。"),
+            format!("Card no. {n} issued, code {code}. Any older card is void."),
+        ),
+        D::Proxies => p("代收家属", "Family who may receive"),
+        D::ProxyName => p("姓名", "Name"),
+        D::ProxyRelation => p("关系（如：女儿）", "Relation (e.g. daughter)"),
+        D::AddProxy => p("添加", "Add"),
+        D::ProxyAdded(code) => f(
+            format!("已添加，代收码 {code}（只显示这一次，请打印交给家属）。"),
+            format!("Added; their code is {code} (shown once: print it for them)."),
+        ),
+        D::Remove => p("移除", "Remove"),
+        D::DoorCards => p("联系卡（门卡）", "Door cards"),
+        D::DoorCardsHelp => p(
+            "预印的联系卡卷：上门未成功时留一张，居民扫码自己选下次上门的晚上。",
+            "The pre-printed roll: left at a failed visit, the resident scans it to pick another evening.",
+        ),
+        D::PrintDoorCards => p("打印 40 张联系卡", "Print 40 door cards"),
+        D::ToReturn => p("三次未成功，退回中心", "Three failed visits: back to the centre"),
+        D::ToReturnHelp => p(
+            "文件袋交回柜台时，在“交接”页选“收回”扫码登记。",
+            "When the packet is back at the counter, scan it in on the hand-over page.",
+        ),
         D::Evening => p("日期", "Evening"),
         D::DownloadCsv => p("下载报表（CSV）", "Download the report (CSV)"),
         D::Week => p("本周", "The week"),

@@ -72,6 +72,20 @@ pub fn CounterPage() -> Element {
                         }
                     }
                     DeskErrorLine { error: error() }
+                    h3 { {t(D::DoorCards)} }
+                    p { class: "muted", {t(D::DoorCardsHelp)} }
+                    button { class: "chip-button", "data-testid": "door-cards",
+                        onclick: move |_| async move {
+                            let Some(s) = d.session() else { return };
+                            let r = s.get_text("/print/door-cards?count=40").await;
+                            d.saw(&r);
+                            match r {
+                                Ok(html) => { sheet.set(Some(html)); error.set(None); }
+                                Err(e) => error.set(Some(e)),
+                            }
+                        },
+                        {t(D::PrintDoorCards)}
+                    }
                 }
                 div {
                     h3 { {t(D::ScanAtCounter)} }

@@ -81,6 +81,7 @@ pub fn ExceptionsPage() -> Element {
             div { class: "exceptions",
                 Section { title: t(D::FailedAttempts), testid: "failed", tasks: ex.failed_attempts, staff: staff.clone(), action: Fix::Reschedule }
                 Section { title: t(D::ConflictsTitle), testid: "conflicts", tasks: ex.conflicts, staff: staff.clone(), action: Fix::Open }
+                Section { title: t(D::ToReturn), testid: "to-return", tasks: ex.to_return, staff: staff.clone(), action: Fix::Return }
                 Section { title: t(D::MissingProof), testid: "missing-proof", tasks: ex.missing_proof, staff, action: Fix::AskProof }
             }
         },
@@ -93,6 +94,8 @@ pub fn ExceptionsPage() -> Element {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Fix {
     Reschedule,
+    /// Three failed visits: the packet comes back (scanned in at the counter, or recorded here).
+    Return,
     Open,
     AskProof,
 }
@@ -136,6 +139,16 @@ fn Section(title: String, testid: String, tasks: Vec<TaskSummary>, staff: Vec<St
                                         }
                                     },
                                     Fix::Open => rsx! {},
+                                    Fix::Return => rsx! {
+                                        span { class: "muted", {t(D::ToReturnHelp)} }
+                                        button { class: "chip-button", "data-testid": "return",
+                                            onclick: move |_| async move {
+                                                let r = act(d, Action::Decide { task: task.id, decision: Decision::Return { note: desk(Lang::ZhCn, D::ReturnNote) } }).await;
+                                                error.set(r.err());
+                                            },
+                                            {t(D::ReturnToCentre)}
+                                        }
+                                    },
                                     Fix::AskProof => rsx! {
                                         button { class: "chip-button", "data-testid": "ask-proof",
                                             onclick: move |_| async move {
@@ -222,6 +235,7 @@ pub fn TaskDrawer(task: TaskId) -> Element {
             if !st.status.is_settled() {
                 Reassign { task, staff: staff.clone(), current: st.assignee, label: t(D::ReassignTo) }
             }
+            super::household::HouseholdPanel { resident: body.task.resident }
             if !body.proof_gaps.is_empty() {
                 ul { class: "error", "data-testid": "gaps",
                     for g in body.proof_gaps.iter() { li { {gap(l, g)} } }

@@ -15,6 +15,7 @@ pub mod assign;
 pub mod board;
 pub mod counter;
 pub mod exceptions;
+pub mod household;
 pub mod import;
 pub mod map;
 pub mod queue;

@@ -1,5 +1,6 @@
 //! A failed visit: the reason (with the time the resident asked for, when that is the reason), a note, an
-//! optional photo; the route moves on.
+//! optional photo, and the door card left behind (its QR read here; the resident later scans it to pick another
+//! evening); the route moves on.
 
 use crate::i18n::{self, Lang, Msg, tr};
 use crate::platform::{self, Client};
@@ -28,9 +29,11 @@ pub fn FailPage(task: TaskId) -> Element {
     let mut note = use_signal(String::new);
     let mut retry = use_signal(String::new);
     let mut photo = use_signal(|| None::<Vec<u8>>);
+    let mut card = use_signal(|| None::<jx_engine::protocol::DoorCardScan>);
     let mut busy = use_signal(|| false);
     let mut error = use_signal(|| None::<EngineError>);
     let l = lang();
+    let scan_client = client.clone();
     let submit = move |_| {
         let client = client.clone();
         async move {
@@ -41,6 +44,7 @@ pub fn FailPage(task: TaskId) -> Element {
                 note: note(),
                 retry_at: platform::parse_local(&retry()),
                 photo: photo(),
+                door_card: card().map(|c| c.card),
             };
             let ans = client.call(req).await;
             busy.set(false);
@@ -89,6 +93,37 @@ pub fn FailPage(task: TaskId) -> Element {
             }
             if photo().is_some() {
                 p { class: "muted", {tr(l, Msg::Done)} }
+            }
+            h2 { {tr(l, Msg::DoorCardTitle)} }
+            p { class: "muted", {tr(l, Msg::DoorCardHelp)} }
+            match card() {
+                Some(c) => rsx! {
+                    p { class: "ok", "data-testid": "door-card", "data-card": "{c.short}", {tr(l, Msg::DoorCardRead(c.short.clone()))} }
+                    button { class: "link", onclick: move |_| card.set(None), {tr(l, Msg::DoorCardRemove)} }
+                },
+                None => rsx! {
+                    PhotoButton {
+                        testid: "door-card-photo",
+                        label: tr(l, Msg::DoorCardScan),
+                        disabled: busy(),
+                        on_photo: move |bytes: Vec<u8>| {
+                            let client = scan_client.clone();
+                            spawn(async move {
+                                busy.set(true);
+                                let ans = client.call(Request::ScanDoorCard { task, photo: bytes }).await;
+                                busy.set(false);
+                                match ans {
+                                    Ok(Response::DoorCard(c)) => {
+                                        error.set(None);
+                                        card.set(Some(c));
+                                    }
+                                    Ok(_) => {}
+                                    Err(e) => error.set(Some(e)),
+                                }
+                            });
+                        },
+                    }
+                },
             }
             ErrorLine { error: error() }
             button { class: "primary big", disabled: busy(), "data-testid": "fail-submit", onclick: submit,

@@ -10,7 +10,15 @@ use crate::screens::{ErrorLine, PhotoButton, Revision, Screen};
 use dioxus::prelude::*;
 use jx_core::TaskId;
 use jx_engine::draft::{Draft, Step};
+use jx_engine::protocol::ProxyChoice;
 use jx_engine::{EngineError, Request, Response};
+
+/// Who else may confirm for the resident, as the task says: a household card on file, family members.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Household {
+    pub card: bool,
+    pub proxies: Vec<ProxyChoice>,
+}
 
 #[component]
 pub fn HandoffPage(task: TaskId) -> Element {
@@ -65,6 +73,17 @@ pub fn HandoffPage(task: TaskId) -> Element {
         run.call(Request::Begin { task });
         locate.call(());
     });
+    let client2 = use_context::<Client>();
+    let household = use_resource(move || {
+        let client = client2.clone();
+        async move {
+            match client.call(Request::Task { task }).await {
+                Ok(Response::Task(v)) => Household { card: v.household, proxies: v.proxies },
+                _ => Household::default(),
+            }
+        }
+    });
+    let hh = household().unwrap_or_default();
 
     let lang = use_context::<Signal<Lang>>();
     let l = lang();
@@ -82,7 +101,7 @@ pub fn HandoffPage(task: TaskId) -> Element {
     // The phone turned to the resident: their screen only, until they have answered (or it is handed back).
     if resident() == Some(current) && current.resident_facing() {
         return rsx! {
-            ResidentView { draft: d.clone(), busy: b, error: error(), run, on_leave: move |_| resident.set(None) }
+            ResidentView { draft: d.clone(), busy: b, error: error(), run, household: hh.clone(), on_leave: move |_| resident.set(None) }
         };
     }
     rsx! {
@@ -100,7 +119,7 @@ pub fn HandoffPage(task: TaskId) -> Element {
                     li { key: "{s.as_str()}", class: if s == current { "step current" } else if d.done(s) { "step done" } else { "step" },
                         h2 { {step_title(l, s)} }
                         if s == current {
-                            StepBody { step: s, draft: d.clone(), busy: b, run, adopt }
+                            StepBody { step: s, draft: d.clone(), busy: b, run, adopt, household: hh.clone() }
                         }
                     }
                 }
@@ -153,9 +172,20 @@ fn step_title(l: Lang, s: Step) -> String {
 
 /// What the current step asks for.
 #[component]
-fn StepBody(step: Step, draft: Draft, busy: bool, run: Callback<Request>, adopt: Callback<Draft>) -> Element {
+fn StepBody(
+    step: Step,
+    draft: Draft,
+    busy: bool,
+    run: Callback<Request>,
+    adopt: Callback<Draft>,
+    household: Household,
+) -> Element {
     let lang = use_context::<Signal<Lang>>();
     let mut code = use_signal(String::new);
+    let mut hcode = use_signal(String::new);
+    let mut proxy = use_signal(|| None::<u32>);
+    let mut pcode = use_signal(String::new);
+    let mut witness = use_signal(String::new);
     let live = use_signal(|| false);
     let l = lang();
     let task = draft.task;
@@ -205,6 +235,65 @@ fn StepBody(step: Step, draft: Draft, busy: bool, run: Callback<Request>, adopt:
             }
             p { class: "muted", {tr(l, Msg::OrSign)} }
             SignaturePad { disabled: busy, on_done: move |strokes| run.call(Request::Sign { task, strokes }) }
+            if household.card {
+                details { class: "card alt-confirm", "data-testid": "household-options",
+                    summary { {tr(l, Msg::HouseholdCardTitle)} }
+                    PhotoButton {
+                        testid: "household-photo",
+                        label: tr(l, Msg::ScanHouseholdCard),
+                        disabled: busy,
+                        on_photo: move |photo| run.call(Request::ScanHousehold { task, photo }),
+                    }
+                    form {
+                        class: "code-form",
+                        onsubmit: move |e: FormEvent| {
+                            e.prevent_default();
+                            run.call(Request::TypeHouseholdCode { task, code: hcode() });
+                        },
+                        label { r#for: "household-code", {tr(l, Msg::OrTypeHouseholdCode)} }
+                        input { id: "household-code", "data-testid": "household-code-input", inputmode: "numeric", autocomplete: "off", maxlength: "6", value: "{hcode}", oninput: move |e| hcode.set(e.value()) }
+                        button { class: "primary", r#type: "submit", disabled: busy, "data-testid": "household-code-submit", {tr(l, Msg::CheckCode)} }
+                    }
+                }
+            }
+            if !household.proxies.is_empty() {
+                details { class: "card alt-confirm", "data-testid": "proxy-options",
+                    summary { {tr(l, Msg::ProxyReceives)} }
+                    for p in household.proxies.iter().cloned() {
+                        button {
+                            key: "{p.id}",
+                            class: if proxy() == Some(p.id) { "reason on" } else { "reason" },
+                            "data-testid": "proxy-{p.id}",
+                            onclick: move |_| proxy.set(Some(p.id)),
+                            "{p.name} · {p.relation}"
+                        }
+                    }
+                    if let Some(id) = proxy() {
+                        form {
+                            class: "code-form",
+                            onsubmit: move |e: FormEvent| {
+                                e.prevent_default();
+                                run.call(Request::ProxyCode { task, proxy: id, code: pcode() });
+                            },
+                            label { r#for: "proxy-code", {tr(l, Msg::ProxyCodeAsk)} }
+                            input { id: "proxy-code", "data-testid": "proxy-code-input", inputmode: "numeric", autocomplete: "off", maxlength: "6", value: "{pcode}", oninput: move |e| pcode.set(e.value()) }
+                            button { class: "primary", r#type: "submit", disabled: busy, "data-testid": "proxy-code-submit", {tr(l, Msg::CheckCode)} }
+                        }
+                    }
+                }
+            }
+            details { class: "card alt-confirm", "data-testid": "witness-options",
+                summary { {tr(l, Msg::WitnessTitle)} }
+                p { class: "muted", {tr(l, Msg::WitnessHelp)} }
+                label { r#for: "witness-name", {tr(l, Msg::WitnessName)} }
+                input { id: "witness-name", "data-testid": "witness-name", maxlength: "40", value: "{witness}", oninput: move |e| witness.set(e.value()) }
+                PhotoButton {
+                    testid: "witness-photo",
+                    label: tr(l, Msg::WitnessPhoto),
+                    disabled: busy || witness().trim().is_empty(),
+                    on_photo: move |photo| run.call(Request::Witness { task, photo, witness: witness().trim().to_string() }),
+                }
+            }
         },
         Step::Photo => rsx! {
             p { class: "muted", {tr(l, Msg::StepPhotoHelp)} }

@@ -91,6 +91,9 @@ pub fn TaskDetail(task: TaskView) -> Element {
                 if t.must_return {
                     p { class: "error", "data-testid": "must-return", {tr(l, Msg::MustReturn)} }
                 }
+                if let Some(at) = t.booked_for {
+                    p { class: "ok", "data-testid": "booked-for", {tr(l, Msg::BookedFor(crate::desk::shanghai_day(at.0).get(5..).unwrap_or_default().to_string()))} }
+                }
             }
             if t.open {
                 div { class: "actions",

@@ -95,7 +95,12 @@ fn Frame(p: Shown) -> Element {
 #[component]
 fn ResidentFrame(draft: jx_engine::draft::Draft) -> Element {
     let run = use_callback(|_: Request| {});
-    rsx! { resident::ResidentView { draft, busy: false, error: None, run, on_leave: |_| {} } }
+    // A household with a card on file and one family member: the resident may answer those ways too.
+    let household = super::handoff::Household {
+        card: true,
+        proxies: vec![jx_engine::protocol::ProxyChoice { id: 7, name: "李**".into(), relation: "女儿".into() }],
+    };
+    rsx! { resident::ResidentView { draft, busy: false, error: None, run, household, on_leave: |_| {} } }
 }
 
 fn render(lang: Lang, what: What) -> String {
@@ -166,6 +171,7 @@ fn the_outbox_shows_each_recorded_fact_and_a_refusal_says_why_and_what_to_do() {
         note: String::new(),
         retry_at: None,
         photo: None,
+        door_card: None,
     };
     assert!(matches!(ask(&e, fail), Response::Recorded { .. }));
     let Response::Outbox(mut v) = ask(&e, Request::Outbox) else { panic!("outbox") };
@@ -196,6 +202,11 @@ fn the_residents_screen_asks_one_question_about_their_own_item_and_shows_no_one_
     assert!(html.contains("data-testid=\"resident-code-input\""), "one question: the code");
     assert!(!html.contains("resident-rate-"), "not the rating at the same time");
     assert!(html.contains("data-testid=\"no-voice\""), "no voice off the web, and it says so");
+    assert!(html.contains("data-testid=\"resident-way-card\""), "a household card on file is offered");
+    assert!(
+        html.contains("data-testid=\"resident-way-proxy-7\"") && html.contains("李** (女儿)"),
+        "the family member, masked"
+    );
     for other in &sheets[1..] {
         assert!(!html.contains(&other.resident_name), "another resident's name on the resident's screen");
         assert!(!html.contains(&other.resident_phone));

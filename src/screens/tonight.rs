@@ -115,6 +115,9 @@ fn StopCard(stop: Stop) -> Element {
                             if row.must_return {
                                 span { class: "badge warn", "data-testid": "must-return", {tr(l, Msg::MustReturn)} }
                             }
+                            if let Some(at) = row.booked_for {
+                                span { class: "badge", "data-testid": "booked-for", {tr(l, Msg::BookedFor(crate::desk::shanghai_day(at.0).get(5..).unwrap_or_default().to_string()))} }
+                            }
                             span { class: "status", {i18n::status(l, row.status)} }
                         }
                     }

@@ -294,6 +294,21 @@ async function deliver(id, { wrong = false, shots = false, label, killAfterPacke
   await waitRowStatus(id, ['delivered']);
 }
 
+/** One door card off a freshly printed roll: its URL and a PNG of its QR, rendered by the browser. */
+async function doorCard() {
+  const html = await coord.text('/print/door-cards?count=1');
+  const ctx = await browser.newContext({ deviceScaleFactor: 3 });
+  try {
+    const p = await ctx.newPage();
+    await p.setContent(html, { waitUntil: 'load' });
+    const url = await p.locator('.card').first().getAttribute('data-url');
+    const png = await p.locator('.card svg').first().screenshot();
+    return { url, png };
+  } finally {
+    await ctx.close();
+  }
+}
+
 async function waitRowStatus(id, want) {
   let last;
   await until(
@@ -493,6 +508,12 @@ await step('failed-attempt-offline', async () => {
   await screens.shot(page, 'fail');
   await click(tid('reason-nobody_home'));
   await page.fill('#fail-note', FAIL_NOTE);
+  // A door card off the printed roll: its QR photographed, then left at the door.
+  const card = await doorCard();
+  await page.locator(tid('door-card-photo')).first().setInputFiles({ name: 'door-card.png', mimeType: 'image/png', buffer: card.png });
+  await visible(tid('door-card'), 20000);
+  tasks.card = card.url;
+  log(`  door card ${await attr(tid('door-card'), 'data-card')} read`);
   await screens.shot(page, 'fail-filled');
   await click(tid('fail-submit'));
   await onScreen('tonight', 20000);
@@ -621,6 +642,34 @@ await step('check-at-centre', async () => {
   if (fe?.reason !== 'nobody_home') throw new E2EError(`task ${tasks.failed}'s failed attempt has reason ${fe?.reason}, not nobody_home`);
   if (fe.note !== FAIL_NOTE) warn(`the failed attempt's note reached the centre as ${JSON.stringify(fe.note)}`);
   summary.push([`${tasks.failed.slice(-12)} attempt_failed`, `reason ${fe.reason}, attempts ${f.state.attempts}`]);
+});
+
+// The resident finds the door card, scans it with their own phone (a third browser), and picks another evening on
+// the centre's page; the staff phone, once synced, shows the visit booked.
+await step('door-card-booking', async () => {
+  const f = await coord.get(`/tasks/${tasks.failed}`);
+  if (!f.history.some((e) => e.payload?.door_card_left)) throw new E2EError(`task ${tasks.failed}'s history has no door_card_left event`);
+  const ctx = await browser.newContext({ viewport: VIEWPORT, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  try {
+    const r = await ctx.newPage();
+    await r.goto(tasks.card, { waitUntil: 'domcontentloaded' });
+    const evenings = r.locator('button[name="evening"]');
+    await evenings.first().waitFor({ timeout: 15000 });
+    const n = await evenings.count();
+    const page1 = await r.content();
+    if (f.task && page1.includes(f.task.address.room)) throw new E2EError('the resident page shows the room number');
+    await screens.shot(r, 'resident-door-card');
+    const evening = await evenings.nth(1).getAttribute('value');
+    await Promise.all([r.waitForNavigation({ waitUntil: 'domcontentloaded' }), evenings.nth(1).click()]);
+    await screens.shot(r, 'resident-door-card-booked');
+    log(`  the resident's page offered ${n} evenings; booked ${evening}`);
+    const g = await coord.get(`/tasks/${tasks.failed}`);
+    if (!g.history.some((e) => e.payload?.rescheduled)) throw new E2EError(`no rescheduled event at the centre after booking ${evening}`);
+  } finally {
+    await ctx.close();
+  }
+  await page.locator(`${ROW}[data-task="${tasks.failed}"] ${tid('booked-for')}`).first().waitFor({ state: 'visible', timeout: 60000 });
+  await screens.shot(page, 'tonight-booked');
 });
 
 // The live viewfinder, on a second phone (a second browser whose camera is a file): Chromium's fake camera plays a

@@ -6,7 +6,7 @@ use crate::log::json;
 use crate::params;
 use crate::proof;
 use crate::sql::{Tx, Value};
-use jx_core::event::{Envelope, EventKind};
+use jx_core::event::Envelope;
 use jx_core::model::{StaffHome, Task};
 use jx_core::proof::Gap;
 use jx_core::state::{TaskState, TaskStatus};
@@ -158,6 +158,15 @@ pub fn progress(tx: &mut dyn Tx) -> ApiResult<Vec<CompoundProgress>> {
 pub fn exceptions(tx: &mut dyn Tx, far_m: f64) -> ApiResult<Exceptions> {
     let order = "ORDER BY t.compound, t.building";
     let failed_attempts = query(tx, &format!("WHERE t.status = 'attempt_failed' {order}"), params![])?;
+    // Deliveries nobody could hand over in three visits: the packet comes back (scanned in at the counter).
+    let to_return = query(
+        tx,
+        &format!(
+            "WHERE t.kind = 'delivery' AND t.attempts >= $1
+               AND t.status IN ('assigned', 'checked_out', 'attempt_failed') {order}"
+        ),
+        params![jx_core::state::MAX_DELIVERY_ATTEMPTS],
+    )?;
     let conflicts = query(tx, &format!("WHERE t.conflicts > 0 {order}"), params![])?;
     let settled = query(tx, &format!("WHERE t.status IN ('delivered', 'collected', 'handed_in') {order}"), params![])?;
     let mut missing_proof = Vec::new();
@@ -179,7 +188,7 @@ pub fn exceptions(tx: &mut dyn Tx, far_m: f64) -> ApiResult<Exceptions> {
             missing_proof.push(s);
         }
     }
-    Ok(Exceptions { failed_attempts, conflicts, missing_proof })
+    Ok(Exceptions { failed_attempts, conflicts, missing_proof, to_return })
 }
 
 /// A task with its state and whole history, for a coordinator.
@@ -201,8 +210,7 @@ pub fn detail(tx: &mut dyn Tx, id: TaskId, staff: Option<StaffId>, far_m: f64) -
     }
     let events = log::accepted_events(tx, id)?;
     let history: Vec<Envelope> = jx_core::state::canonical_order(&events).into_iter().cloned().collect();
-    let last_handoff =
-        history.iter().rev().find(|e| e.payload.kind().is_device_fact() && e.kind() != EventKind::AttemptFailed);
+    let last_handoff = history.iter().rev().find(|e| e.kind().is_handoff());
     let proof_gaps = match last_handoff {
         Some(e) => proof::gaps(tx, &task, e, far_m)?,
         None => vec![],

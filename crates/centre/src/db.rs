@@ -18,6 +18,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_proof.sql"),
     include_str!("../migrations/0003_hardening.sql"),
     include_str!("../migrations/0004_board.sql"),
+    include_str!("../migrations/0005_doorcards.sql"),
+    include_str!("../migrations/0006_households.sql"),
 ];
 
 /// A migration in PostgreSQL's types: 64-bit integers, `BYTEA`, `BIGSERIAL` for the change feed's ids.

@@ -16,8 +16,10 @@ pub mod blobs;
 pub mod board;
 pub mod counter;
 pub mod db;
+pub mod doorcard;
 pub mod error;
 pub mod geo;
+pub mod household;
 pub mod import;
 pub mod log;
 pub mod proof;
@@ -67,6 +69,11 @@ pub struct Settings {
     pub login_limits: auth::LoginLimits,
     /// Serve HTTPS with this certificate and key instead of plain HTTP.
     pub tls: Option<tls::TlsFiles>,
+    /// Where residents reach the centre from outside (`https://jx.example.gov.cn`), for the URLs printed on door
+    /// cards. Unset: the address a coordinator printing them reached the centre at.
+    pub public_url: Option<String>,
+    /// The centre's telephone number, printed on door cards and shown on the residents' booking pages.
+    pub centre_phone: String,
 }
 
 impl Settings {
@@ -86,6 +93,9 @@ impl Settings {
             far_handoff_m: 150.0,
             login_limits: auth::LoginLimits::default(),
             tls: None,
+            public_url: None,
+            // Shanghai's citizens' hotline, until a deployment sets its centre's own number.
+            centre_phone: "12345".into(),
         }
     }
 }

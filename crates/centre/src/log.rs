@@ -72,6 +72,9 @@ pub fn insert_event(
                 params![e.id.to_string(), b.to_hex()],
             )?;
         }
+        if let EventPayload::DoorCardLeft { card } = &e.payload {
+            crate::doorcard::on_left(tx, e, card)?;
+        }
     }
     Ok(())
 }

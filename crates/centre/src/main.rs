@@ -42,6 +42,13 @@ struct Cli {
     /// The certificate's private key (PEM, PKCS#8 or RSA or SEC1). Needs --tls-cert.
     #[arg(long, env = "JX_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Where residents reach the centre from outside (`https://jx.example.gov.cn`): the origin of the URLs printed on
+    /// door cards. Unset: the address the coordinator printing them used.
+    #[arg(long, env = "JX_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The centre's telephone number, printed on door cards and on the residents' booking pages.
+    #[arg(long, env = "JX_CENTRE_PHONE", default_value = "12345")]
+    centre_phone: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -157,6 +164,13 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
     settings.database = cli.database.clone();
     settings.app_dir = cli.app_dir.clone();
     settings.far_handoff_m = cli.far_handoff_m;
+    if let Some(url) = &cli.public_url
+        && !jx_centre::doorcard::is_origin(url)
+    {
+        anyhow::bail!("--public-url must be an http:// or https:// address without a query, not {url:?}");
+    }
+    settings.public_url = cli.public_url.clone();
+    settings.centre_phone = cli.centre_phone.clone();
     settings.tls = match (&cli.tls_cert, &cli.tls_key) {
         (Some(cert), Some(key)) => Some(jx_centre::tls::TlsFiles { cert: cert.clone(), key: key.clone() }),
         _ => None,

@@ -8,7 +8,7 @@ use crate::sql::Tx;
 use crate::{log, town};
 use jx_core::code::{CodeHash, hash_code};
 use jx_core::model::{ProofRequirement, Task, TaskKind, mask_name};
-use jx_core::proof::{CodeOnFile, Gap, ProofContext, Site, check};
+use jx_core::proof::{CardOnFile, CodeOnFile, Gap, HouseholdContext, ProofContext, ProxyCheck, Site, check};
 use jx_core::token::{CentreKey, Keyring, TokenKind, TokenSigner};
 use jx_core::{Envelope, StaffId, TaskId, Timestamp};
 use jx_proof::render::{self, PacketLabel, ResidentSlip, SheetWords};
@@ -140,7 +140,8 @@ pub async fn hash_pending_codes(db: &Db, cost: CodeCost) -> ApiResult<usize> {
             })
             .await?;
         if batch.is_empty() {
-            return Ok(done);
+            // The household cards' and family members' codes likewise.
+            return Ok(done + crate::household::hash_pending(db, cost).await?);
         }
         let n = batch.len();
         let hashed = tokio::task::spawn_blocking(move || hash_all(batch, cost))
@@ -166,7 +167,11 @@ pub async fn hash_pending_codes(db: &Db, cost: CodeCost) -> ApiResult<usize> {
     }
 }
 
-fn hash_all(batch: Vec<(String, String)>, cost: CodeCost) -> ApiResult<Vec<(String, CodeHash)>> {
+/// Hashes each `(key, code)` on all cores (up to 8 threads); slow on purpose.
+pub(crate) fn hash_all<K: Clone + Send + Sync>(
+    batch: Vec<(K, String)>,
+    cost: CodeCost,
+) -> ApiResult<Vec<(K, CodeHash)>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let chunk = batch.len().div_ceil(threads).max(1);
     std::thread::scope(|s| {
@@ -205,7 +210,28 @@ pub fn gaps(tx: &mut dyn Tx, task: &Task, handoff: &Envelope, far_m: f64) -> Api
         .map(|r| crate::log::json(&r.text(0)?))
         .transpose()?;
     let site = compound.as_ref().map(|c| Site { boundary: &c.boundary, far_m });
-    let gaps = check(task, &handoff.payload, handoff.at, &ProofContext { keyring: &ring, code: on_file, site });
+    // The resident's household cards and family members, with when they were replaced or removed, codes in clear:
+    // a handoff recorded before a reissue or a removal stays proven.
+    let (cards, proxies) = crate::household::for_check(tx, task.resident)?;
+    let masked: Vec<String> = proxies.iter().map(|p| mask_name(&p.name)).collect();
+    let proxies: Vec<ProxyCheck> = proxies
+        .iter()
+        .zip(&masked)
+        .map(|(p, name)| ProxyCheck {
+            id: p.id,
+            name,
+            relation: &p.relation,
+            code: CodeOnFile::Plain(&p.code),
+            removed_at: p.removed_at,
+        })
+        .collect();
+    let cards: Vec<CardOnFile> = cards
+        .iter()
+        .map(|c| CardOnFile { serial: c.serial, code: CodeOnFile::Plain(&c.code), replaced_at: c.replaced_at })
+        .collect();
+    let household = HouseholdContext { cards: &cards, proxies: &proxies };
+    let ctx = ProofContext { keyring: &ring, code: on_file, site, household };
+    let gaps = check(task, &handoff.payload, handoff.at, &ctx);
     // Which requirements failed, never the evidence itself (a typed code, a position).
     tracing::debug!(task = %task.id, event = %handoff.id, gaps = ?gaps.iter().map(Gap::requirement).collect::<Vec<_>>(), "proof re-checked");
     Ok(gaps)

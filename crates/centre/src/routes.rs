@@ -42,6 +42,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/tasks/{task}/slip"),
     ("get", "/api/v1/print/labels"),
     ("get", "/api/v1/print/slips"),
+    ("get", "/api/v1/print/door-cards"),
     ("get", "/api/v1/keyring"),
     ("post", "/api/v1/assign/proposal"),
     ("post", "/api/v1/assign/apply"),
@@ -59,6 +60,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/sync/push"),
     ("put", "/api/v1/blobs/{sha256}"),
     ("get", "/api/v1/blobs/{sha256}"),
+    ("post", "/api/v1/residents/{resident}/card"),
+    ("get", "/api/v1/residents/{resident}/card"),
+    ("post", "/api/v1/residents/{resident}/proxies"),
+    ("get", "/api/v1/residents/{resident}/proxies"),
+    ("delete", "/api/v1/residents/{resident}/proxies/{proxy}"),
+    ("get", "/api/v1/residents/{resident}/proxies/{proxy}/card"),
 ];
 
 /// A JSON body whose rejections are this API's JSON errors.
@@ -95,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks/{task}/slip", get(task_slip))
         .route("/print/labels", get(print_labels))
         .route("/print/slips", get(print_slips))
+        .merge(crate::doorcard::api_router())
         .route("/keyring", get(get_keyring))
         .route("/assign/proposal", post(assign_proposal))
         .route("/assign/apply", post(assign_apply))
@@ -110,10 +118,12 @@ pub fn router(state: AppState) -> Router {
         .route("/sync/pull", get(pull))
         .route("/sync/push", post(push))
         .route("/blobs/{sha256}", put(put_blob).get(get_blob).layer(blob_limit))
+        .merge(crate::household::router())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(json_limit);
     Router::new()
         .nest("/api/v1", api)
+        .merge(crate::doorcard::page_router())
         .fallback(crate::app::serve)
         .layer(axum::middleware::from_fn(crate::access_log))
         .with_state(state)

@@ -31,6 +31,8 @@ fn kind_name(k: TokenKind) -> &'static str {
     match k {
         TokenKind::PacketLabel => "packet-label",
         TokenKind::ResidentConfirmation => "resident-confirmation",
+        TokenKind::DoorCard => "door-card",
+        TokenKind::HouseholdCard => "household-card",
     }
 }
 

@@ -184,6 +184,7 @@ pub fn sheet(tx: &mut dyn Tx, task: &Task) -> ApiResult<TaskSheet> {
         .ok_or_else(|| ApiError::internal(format!("task {} names a missing resident", task.id)))?;
     let item = service_item(tx, task.service_item.0)?
         .ok_or_else(|| ApiError::internal(format!("task {} names a missing service item", task.id)))?;
+    let (household, proxies) = crate::household::on_file(tx, task)?;
     Ok(TaskSheet {
         task: task.clone(),
         resident_name: r.text(0)?,
@@ -197,6 +198,8 @@ pub fn sheet(tx: &mut dyn Tx, task: &Task) -> ApiResult<TaskSheet> {
             .query_opt("SELECT name FROM compounds WHERE id = $1", params![task.address.compound.0])?
             .map(|r| r.text(0))
             .transpose()?,
+        household,
+        proxies,
     })
 }
 

@@ -317,6 +317,8 @@ impl DemoTown {
                 .and_then(|c| c.buildings.iter().find(|b| b.number == task.address.building))
                 .map(|b| b.position),
             compound_name: self.compound(task.address.compound).map(|c| c.name.clone()),
+            household: None,
+            proxies: vec![],
         })
     }
 

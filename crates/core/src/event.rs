@@ -68,6 +68,16 @@ pub enum Confirmation {
     Signature { image: Sha256 },
     /// A handwritten signature as the pen's strokes, inside the event (so the device's signature covers it).
     Handwritten { strokes: crate::strokes::Strokes },
+    /// The text of the resident's household card token (户卡, [`crate::token::HouseholdCard`]), as scanned.
+    HouseholdCard { token: String },
+    /// The 6-digit code printed under the household card's QR, as typed.
+    HouseholdCode { code: String },
+    /// A family member on file received for the resident: who (their number, masked name and relation as the phone
+    /// holds them) and their own 6-digit code, as typed.
+    Proxy { proxy: u32, name: String, relation: String, code: String },
+    /// Where the resident cannot confirm: a photo of the handoff with a named witness (the family member or a
+    /// neighbour). Accepted only with a separate handoff photo; see [`crate::proof`].
+    Witness { photo: Sha256, witness: String },
 }
 
 /// The evidence captured at a door.
@@ -88,6 +98,7 @@ impl HandoffProof {
     pub fn blobs(&self) -> impl Iterator<Item = Sha256> + '_ {
         let sig = match &self.confirmation {
             Some(Confirmation::Signature { image }) => Some(*image),
+            Some(Confirmation::Witness { photo, .. }) => Some(*photo),
             _ => None,
         };
         self.photos.iter().copied().chain(sig)
@@ -165,6 +176,20 @@ pub enum EventPayload {
     ProofRequested {
         note: String,
     },
+    /// The staff member left a door card ([`crate::doorcard`]) at the failed visit just recorded: `card` is the
+    /// card's bare token (`JX1:…`), checked on the phone. Recorded by the phone in the same transaction as the
+    /// `AttemptFailed` it belongs to, right after it in the device's chain. A device fact (only a phone records it)
+    /// but no handoff: it needs no proof and changes no state; see [`crate::state`].
+    DoorCardLeft {
+        card: String,
+    },
+    /// The resident booked the next visit with a door card: the centre's decision ([`Actor::Centre`]) that the next
+    /// visit is due at `at` (19:00 Shanghai time of the evening chosen), not before. `card` is the bare token of the
+    /// card booked with. It changes no state; the phone plans the visit from it.
+    Rescheduled {
+        at: Timestamp,
+        card: String,
+    },
 }
 
 /// The name of an event's kind, for errors, logs and queries (never any of its contents).
@@ -182,6 +207,8 @@ pub enum EventKind {
     Cancelled,
     ConflictAccepted,
     ProofRequested,
+    DoorCardLeft,
+    Rescheduled,
 }
 
 impl EventKind {
@@ -198,12 +225,21 @@ impl EventKind {
             EventKind::Cancelled => "cancelled",
             EventKind::ConflictAccepted => "conflict_accepted",
             EventKind::ProofRequested => "proof_requested",
+            EventKind::DoorCardLeft => "door_card_left",
+            EventKind::Rescheduled => "rescheduled",
         }
     }
 
     /// Facts a staff phone records at a door; the others are coordinators' decisions at the centre.
+    /// `DoorCardLeft` is one: only a phone records it, signed in its chain; it is not a handoff (see
+    /// [`EventKind::is_handoff`]).
     pub fn is_device_fact(self) -> bool {
-        matches!(self, EventKind::Delivered | EventKind::AttemptFailed | EventKind::Collected)
+        matches!(self, EventKind::Delivered | EventKind::AttemptFailed | EventKind::Collected | EventKind::DoorCardLeft)
+    }
+
+    /// A handoff at a door: what a proof policy is checked against.
+    pub fn is_handoff(self) -> bool {
+        matches!(self, EventKind::Delivered | EventKind::Collected)
     }
 }
 
@@ -227,6 +263,8 @@ impl EventPayload {
             EventPayload::Cancelled { .. } => EventKind::Cancelled,
             EventPayload::ConflictAccepted { .. } => EventKind::ConflictAccepted,
             EventPayload::ProofRequested { .. } => EventKind::ProofRequested,
+            EventPayload::DoorCardLeft { .. } => EventKind::DoorCardLeft,
+            EventPayload::Rescheduled { .. } => EventKind::Rescheduled,
         }
     }
 
@@ -470,6 +508,24 @@ mod tests {
     }
 
     #[test]
+    fn the_door_card_events_are_appended_and_round_trip() {
+        let index = |p: &EventPayload| postcard::to_allocvec(p).expect("encodes")[0];
+        let left = EventPayload::DoorCardLeft { card: "JX1:card".into() };
+        let booked = EventPayload::Rescheduled { at: Timestamp(1_796_036_400_000), card: "JX1:card".into() };
+        assert_eq!((index(&left), index(&booked)), (11, 12));
+        assert!(left.kind().is_device_fact() && !left.kind().is_handoff());
+        assert!(!booked.kind().is_device_fact());
+        assert_eq!((left.kind().as_str(), booked.kind().as_str()), ("door_card_left", "rescheduled"));
+        for payload in [left, booked] {
+            assert!(payload.blobs().is_empty());
+            let e = Envelope { payload, ..sample() };
+            assert_eq!(Envelope::decode(&e.encode()), Ok(e.clone()));
+            let back: Envelope = serde_json::from_str(&serde_json::to_string(&e).expect("json")).expect("parses");
+            assert_eq!(back.signed_bytes(), e.signed_bytes());
+        }
+    }
+
+    #[test]
     fn the_signature_is_not_signed_but_is_chained() {
         let a = sample();
         let b = Envelope { signature: Some(Signature([1; 64])), ..a.clone() };
@@ -490,6 +546,40 @@ mod tests {
         let mut long = sample().encode();
         long.push(0);
         assert!(matches!(Envelope::decode(&long), Err(DecodeError::Malformed(_))));
+    }
+
+    #[test]
+    fn the_household_confirmations_are_appended_and_round_trip() {
+        // postcard writes a variant's index first: appended variants leave every earlier event's bytes as they were.
+        let index = |c: &Confirmation| postcard::to_allocvec(c).expect("encodes")[0];
+        assert_eq!(index(&Confirmation::Signature { image: Sha256([1; 32]) }), 2);
+        let new = [
+            Confirmation::HouseholdCard { token: "JX1:card".into() },
+            Confirmation::HouseholdCode { code: "135790".into() },
+            Confirmation::Proxy { proxy: 3, name: "李*".into(), relation: "女儿".into(), code: "246810".into() },
+            Confirmation::Witness { photo: Sha256([4; 32]), witness: "邻居 王阿姨".into() },
+        ];
+        assert_eq!(new.iter().map(index).collect::<Vec<_>>(), vec![4, 5, 6, 7]);
+        for c in new {
+            let payload =
+                EventPayload::Delivered { proof: HandoffProof { confirmation: Some(c), ..Default::default() } };
+            let e = Envelope { payload, ..sample() };
+            assert_eq!(Envelope::decode(&e.encode()), Ok(e.clone()));
+            let back: Envelope = serde_json::from_str(&serde_json::to_string(&e).expect("json")).expect("parses");
+            assert_eq!(back.signed_bytes(), e.signed_bytes());
+        }
+    }
+
+    #[test]
+    fn a_witness_photo_travels_as_a_blob() {
+        let payload = EventPayload::Delivered {
+            proof: HandoffProof {
+                confirmation: Some(Confirmation::Witness { photo: Sha256([9; 32]), witness: "邻居".into() }),
+                photos: vec![Sha256([1; 32])],
+                ..Default::default()
+            },
+        };
+        assert_eq!(payload.blobs(), vec![Sha256([1; 32]), Sha256([9; 32])]);
     }
 
     #[test]

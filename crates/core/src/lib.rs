@@ -12,6 +12,7 @@ pub mod assign;
 pub mod bytes;
 pub mod code;
 pub mod demo;
+pub mod doorcard;
 pub mod event;
 pub mod geo;
 pub mod ids;

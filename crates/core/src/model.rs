@@ -234,6 +234,34 @@ pub struct TaskSheet {
     /// The compound's name as residents say it ("华泾绿苑"), for the route's headings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compound_name: Option<String>,
+    /// The resident's household card in force, for checking the card or its code offline; `None` when the centre
+    /// has issued none (or its code's hash is not made yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household: Option<HouseholdOnFile>,
+    /// The family members who may receive for the resident, each with their own code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proxies: Vec<ProxyOnFile>,
+}
+
+/// What a phone holds of a resident's household card: the serial in force (an older card is refused) and the
+/// salted slow hash of the 6-digit code printed under its QR (never the code).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdOnFile {
+    pub serial: u32,
+    pub code: crate::code::CodeHash,
+}
+
+/// What a phone holds of one family member (代收人) who may receive for the resident.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyOnFile {
+    /// The centre's number for this family member.
+    pub id: u32,
+    /// Masked as on a packet label: the surname, the rest hidden (张**).
+    pub name: String,
+    /// How they are related to the resident, as the coordinator wrote it (女儿, 儿子, 配偶…).
+    pub relation: String,
+    /// The salted slow hash of their own 6-digit code.
+    pub code: crate::code::CodeHash,
 }
 
 #[cfg(test)]
@@ -250,6 +278,25 @@ mod tests {
     fn names_keep_only_the_surname() {
         assert_eq!(mask_name("王秀英"), "王**");
         assert_eq!(mask_name(""), "");
+    }
+
+    #[test]
+    fn a_sheet_without_a_household_keeps_its_old_json_and_reads_old_json() {
+        let town = crate::demo::demo_town();
+        let sheet = town.sheet(&town.tasks[0]).expect("a demo sheet");
+        let json = serde_json::to_value(&sheet).expect("json");
+        assert!(json.get("household").is_none() && json.get("proxies").is_none(), "{json}");
+        let back: TaskSheet = serde_json::from_value(json).expect("an old sheet parses");
+        assert_eq!(back, sheet);
+        let code = crate::code::CodeHash { salt: [1; 16], m_kib: 64, t: 1, hash: [2; 32] };
+        let with = TaskSheet {
+            household: Some(HouseholdOnFile { serial: 3, code: code.clone() }),
+            proxies: vec![ProxyOnFile { id: 7, name: mask_name("李小红"), relation: "女儿".into(), code }],
+            ..sheet
+        };
+        let text = serde_json::to_string(&with).expect("json");
+        assert!(text.contains("\"household\"") && text.contains("\"李**\""), "{text}");
+        assert_eq!(serde_json::from_str::<TaskSheet>(&text).expect("parses"), with);
     }
 
     #[test]

@@ -22,6 +22,17 @@
 //! that is not among the task's conflicts is impossible. [`EventPayload::ProofRequested`] asks the assignee for
 //! better proof of a settled handoff (delivered, collected, handed in) and changes nothing.
 //!
+//! ## Door cards
+//! [`EventPayload::DoorCardLeft`] is a device fact (only a phone records it, in its signed chain, right after the
+//! `AttemptFailed` it belongs to) but not a handoff: it changes nothing, needs no proof and raises no conflict of
+//! its own (the `AttemptFailed` before it carries any). It needs a failed visit before it; without one it is
+//! impossible. [`EventPayload::Rescheduled`] is the centre's decision when a resident books the next visit with that
+//! card: possible while the door is still to be visited after a failed visit (`attempt_failed`, and `assigned` or
+//! `checked_out` when a coordinator has since handed the packet out again), it changes no state: the phone reads
+//! the booked time from the history. A booking that arrives after a phone settled the task (a delivery recorded
+//! offline before it) is kept and flagged like any late decision; one on a cancelled task, or on a task that never
+//! had a failed visit, is impossible.
+//!
 //! ## Errors
 //! [`TaskState::apply`] returns a [`TransitionError`] for an event that is impossible whatever else happened: a
 //! device recording a coordinator's decision, a delivery on a pickup task, checking out a packet twice. Recorders
@@ -34,6 +45,10 @@ use crate::model::TaskKind;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+
+/// Failed visits after which a delivery's packet goes back to the centre (scanned in at the counter) instead of on
+/// another evening's route.
+pub const MAX_DELIVERY_ATTEMPTS: u32 = 3;
 
 /// Where a task is in its lifecycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -310,6 +325,17 @@ impl TaskState {
             }
             EventPayload::ProofRequested { .. } => match s {
                 Delivered | Collected | HandedIn => {}
+                _ => return Err(impossible()),
+            },
+            EventPayload::DoorCardLeft { .. } => {
+                if self.attempts == 0 {
+                    return Err(impossible());
+                }
+            }
+            EventPayload::Rescheduled { .. } => match s {
+                _ if self.attempts == 0 => return Err(impossible()),
+                Assigned | CheckedOut | AttemptFailed => {}
+                _ if s.is_settled() => flag(&mut next, ConflictKind::DecisionAfterFact { status: s }),
                 _ => return Err(impossible()),
             },
         }

@@ -7,15 +7,15 @@
 //! | bytes | field |
 //! |---|---|
 //! | 1 | format version (1) |
-//! | 1 | kind (1 packet label, 2 resident confirmation) |
-//! | 16 | task id |
+//! | 1 | kind (1 packet label, 2 resident confirmation, 3 door card, 4 household card) |
+//! | 16 | task id (a household card: its subject, see [`HouseholdCard`]) |
 //! | 4 | issue time, seconds since 2020-01-01T00:00:00Z, big-endian |
 //! | 2 | key id, big-endian |
 //! | 64 | Ed25519 signature over `b"JXQR"` + the 24 bytes above |
 //!
 //! Parsing never panics, whatever the input, and every way a code can be wrong has its own error.
 
-use crate::ids::TaskId;
+use crate::ids::{ResidentId, TaskId};
 use crate::time::Timestamp;
 use ed25519_dalek::{Signer, Verifier};
 
@@ -33,6 +33,13 @@ pub enum TokenKind {
     PacketLabel,
     /// The resident's own confirmation code for a task.
     ResidentConfirmation,
+    /// A household card (户卡) kept at home by a resident without a smartphone, for every task of theirs: its
+    /// subject is a [`HouseholdCard`], not a task id. Byte 4.
+    HouseholdCard,
+    /// A pre-printed door card (see [`crate::doorcard`]) left at a failed visit. It names no task: its 16-byte
+    /// subject (the [`Token::task`] field) is the card's own random id, made when the card was printed; the task it
+    /// belongs to is learnt from the phone's `DoorCardLeft` fact. Byte 3.
+    DoorCard,
 }
 
 impl TokenKind {
@@ -40,6 +47,8 @@ impl TokenKind {
         match self {
             TokenKind::PacketLabel => 1,
             TokenKind::ResidentConfirmation => 2,
+            TokenKind::DoorCard => 3,
+            TokenKind::HouseholdCard => 4,
         }
     }
 
@@ -47,6 +56,8 @@ impl TokenKind {
         match b {
             1 => Some(TokenKind::PacketLabel),
             2 => Some(TokenKind::ResidentConfirmation),
+            3 => Some(TokenKind::DoorCard),
+            4 => Some(TokenKind::HouseholdCard),
             _ => None,
         }
     }
@@ -187,6 +198,75 @@ impl Keyring {
     }
 }
 
+/// A household card (户卡): printed by the centre for a resident (a household) to keep at home, shown at the door
+/// for any of their tasks. Its token is a [`TokenKind::HouseholdCard`] token whose 16-byte subject (the field that
+/// holds the task id in a task's token) is:
+///
+/// | bytes | field |
+/// |---|---|
+/// | 4 | `HHC1`: magic and subject version |
+/// | 4 | resident id, big-endian |
+/// | 4 | card serial, big-endian: 1 for the first card, one more for each reissue |
+/// | 4 | zero (reserved) |
+///
+/// The subject is inside the signed bytes, so neither the resident nor the serial can be altered. A reissue makes
+/// a new serial; the old card stops verifying wherever the current serial is on file (the centre, and each phone
+/// once it has pulled the resident's tasks again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct HouseholdCard {
+    pub resident: ResidentId,
+    pub serial: u32,
+}
+
+const HOUSEHOLD_MAGIC: &[u8; 4] = b"HHC1";
+
+impl HouseholdCard {
+    /// The token subject this card is signed over.
+    pub fn subject(&self) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[..4].copy_from_slice(HOUSEHOLD_MAGIC);
+        b[4..8].copy_from_slice(&self.resident.0.to_be_bytes());
+        b[8..12].copy_from_slice(&self.serial.to_be_bytes());
+        b
+    }
+
+    /// Reads a subject back; anything [`HouseholdCard::subject`] cannot have made is refused.
+    pub fn from_subject(b: &[u8; 16]) -> Result<HouseholdCard, TokenError> {
+        if &b[..4] != HOUSEHOLD_MAGIC {
+            return Err(TokenError::Malformed("not a household card's subject".into()));
+        }
+        if b[12..] != [0u8; 4] {
+            return Err(TokenError::Malformed("a household card's reserved bytes are not zero".into()));
+        }
+        let word = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let card = HouseholdCard { resident: ResidentId(word(4)), serial: word(8) };
+        if card.serial == 0 {
+            return Err(TokenError::Malformed("a household card's serial starts at 1".into()));
+        }
+        Ok(card)
+    }
+}
+
+impl TokenSigner {
+    /// The token printed on a household card, issued at `at`.
+    pub fn issue_household(&self, card: HouseholdCard, at: Timestamp) -> String {
+        // The subject travels where a task's token carries the task id.
+        self.issue(TokenKind::HouseholdCard, TaskId(uuid::Uuid::from_bytes(card.subject())), at)
+    }
+}
+
+impl Keyring {
+    /// [`Keyring::verify`], then checks that the code is a household card and reads which card it is. Whether that
+    /// card is the resident's current one is for the caller, who knows the serial on file.
+    pub fn verify_household(&self, text: &str, now: Timestamp) -> Result<HouseholdCard, TokenError> {
+        let t = self.verify(text, now)?;
+        if t.kind != TokenKind::HouseholdCard {
+            return Err(TokenError::WrongKind { expected: TokenKind::HouseholdCard, found: t.kind });
+        }
+        HouseholdCard::from_subject(t.task.0.as_bytes())
+    }
+}
+
 /// The base45 alphabet (RFC 9285): exactly the QR code alphanumeric characters.
 const B45: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 
@@ -307,7 +387,56 @@ mod tests {
         assert!(ring.verify(&new_code, later).is_ok());
     }
 
+    #[test]
+    fn a_household_card_round_trips_and_is_not_a_task_code() {
+        let signer = TokenSigner::from_secret(3, [1; 32]);
+        let ring = Keyring(vec![signer.public()]);
+        let card = HouseholdCard { resident: ResidentId(1234), serial: 7 };
+        let text = signer.issue_household(card, NOW);
+        assert!(text.len() <= 140, "{} characters", text.len());
+        assert_eq!(ring.verify_household(&text, NOW), Ok(card));
+        assert_eq!(ring.verify(&text, NOW).map(|t| t.kind), Ok(TokenKind::HouseholdCard));
+        // The kind byte on the wire is 4.
+        let payload = base45_decode(text.strip_prefix(PREFIX).expect("prefix")).expect("base45");
+        assert_eq!(payload[1], 4);
+        assert_eq!(&payload[2..18], &card.subject());
+        // A task's code is not a card, and a card is not any task's confirmation.
+        let resident = signer.issue(TokenKind::ResidentConfirmation, task(42), NOW);
+        assert_eq!(
+            ring.verify_household(&resident, NOW),
+            Err(TokenError::WrongKind { expected: TokenKind::HouseholdCard, found: TokenKind::ResidentConfirmation })
+        );
+        assert!(matches!(
+            ring.verify_for(&text, TokenKind::ResidentConfirmation, task(42), NOW),
+            Err(TokenError::WrongKind { .. })
+        ));
+        // A card-kind token over a subject that is not a card's is refused as malformed.
+        let odd = signer.issue(TokenKind::HouseholdCard, task(42), NOW);
+        assert!(matches!(ring.verify_household(&odd, NOW), Err(TokenError::Malformed(_))));
+        let forged = TokenSigner::from_secret(3, [2; 32]).issue_household(card, NOW);
+        assert_eq!(ring.verify_household(&forged, NOW), Err(TokenError::BadSignature));
+    }
+
     proptest! {
+        #[test]
+        fn household_subjects_round_trip(resident in any::<u32>(), serial in 1u32..) {
+            let card = HouseholdCard { resident: ResidentId(resident), serial };
+            prop_assert_eq!(HouseholdCard::from_subject(&card.subject()), Ok(card));
+        }
+
+        /// Any 16 bytes read as a card or a clear error, never a panic; whatever reads re-encodes to the same bytes.
+        #[test]
+        fn household_subject_parsing_is_total_and_exact(bytes in any::<[u8; 16]>(), magic in any::<bool>()) {
+            let mut b = bytes;
+            if magic {
+                b[..4].copy_from_slice(HOUSEHOLD_MAGIC);
+                b[12..].copy_from_slice(&[0; 4]);
+            }
+            if let Ok(card) = HouseholdCard::from_subject(&b) {
+                prop_assert_eq!(card.subject(), b);
+            }
+        }
+
         #[test]
         fn parsing_never_panics_on_any_text(s in ".{0,200}") {
             let ring = Keyring(vec![TokenSigner::from_secret(1, [1; 32]).public()]);

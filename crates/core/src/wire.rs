@@ -209,6 +209,10 @@ pub struct Exceptions {
     pub failed_attempts: Vec<TaskSummary>,
     pub conflicts: Vec<TaskSummary>,
     pub missing_proof: Vec<TaskSummary>,
+    /// Deliveries that failed [`crate::state::MAX_DELIVERY_ATTEMPTS`] visits and are not yet returned, delivered or
+    /// cancelled: their packets are to come back to the centre (scanned in at the counter).
+    #[serde(default)]
+    pub to_return: Vec<TaskSummary>,
 }
 
 /// The town's own geometry, for drawing the coordinators' map without any tile server.

@@ -17,6 +17,8 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod household;
+
 /// How the engine runs.
 #[derive(Clone, Copy, Debug)]
 pub struct EngineOptions {
@@ -200,6 +202,10 @@ impl Engine {
                 Ok(())
             }),
             Request::TypeCode { task, code } => self.edit(task, |e, d| e.type_code(d, &code)),
+            Request::ScanHousehold { task, photo } => self.edit(task, |e, d| e.scan_household(d, &photo)),
+            Request::TypeHouseholdCode { task, code } => self.edit(task, |e, d| e.type_household_code(d, &code)),
+            Request::ProxyCode { task, proxy, code } => self.edit(task, |e, d| e.proxy_code(d, proxy, &code)),
+            Request::Witness { task, photo, witness } => self.edit(task, |e, d| e.witness(d, &photo, &witness)),
             Request::Sign { task, strokes } => self.edit(task, |_, d| {
                 strokes.validate().map_err(|e| EngineError::BadSignature { detail: e.to_string() })?;
                 if strokes.is_blank() {
@@ -250,7 +256,10 @@ impl Engine {
             }),
             Request::Finish { task } => self.finish(task),
             Request::Abandon { task } => self.with(|s| s.clear_draft(task)).map(|()| Response::Done),
-            Request::Fail { task, reason, note, retry_at, photo } => self.fail(task, reason, note, retry_at, photo),
+            Request::Fail { task, reason, note, retry_at, photo, door_card } => {
+                self.fail(task, reason, note, retry_at, photo, door_card)
+            }
+            Request::ScanDoorCard { task, photo } => self.scan_door_card(task, &photo).map(Response::DoorCard),
             Request::Sync { online } => self.sync_view(online).map(Response::Sync),
             Request::SyncNow => {
                 self.start_sync();
@@ -299,15 +308,18 @@ impl Engine {
         Ok(self.with(|s| s.task(task))?.ok_or(EngineError::NoSuchTask)?.sheet)
     }
 
-    /// Where a failed task stands, from its last failed visit.
+    /// Where a failed task stands, from its last failed visit (and a resident's booking after it).
     fn failure_state(&self, task: TaskId) -> Result<AfterFailure, EngineError> {
+        Ok(self.failure_plan(task)?.0)
+    }
+
+    /// [`Engine::failure_state`], and the time a resident booked for the next visit, if they did.
+    fn failure_plan(&self, task: TaskId) -> Result<(AfterFailure, Option<Timestamp>), EngineError> {
         let detail = self.with(|s| s.task(task))?.ok_or(EngineError::NoSuchTask)?;
-        let last = detail.history.iter().rev().find_map(|h| match &h.envelope.payload {
-            EventPayload::AttemptFailed { retry_at, .. } => Some((h.envelope.at, *retry_at)),
-            _ => None,
-        });
-        let (at, retry) = last.unwrap_or((Timestamp(0), None));
-        Ok(after_failure(detail.sheet.task.kind, detail.state.attempts, at, retry, jx_store::now()))
+        let last = last_failure(detail.history.iter().map(|h| &h.envelope));
+        let state =
+            after_failure(detail.sheet.task.kind, detail.state.attempts, last.at, last.retry_at(), jx_store::now());
+        Ok((state, last.booked))
     }
 
     /// Tonight's route.
@@ -317,8 +329,13 @@ impl Engine {
         let all = self.with(|s| s.tonight(staff))?;
         // Failed tasks: back on the route when due, or to be returned to the centre.
         let mut after = std::collections::BTreeMap::new();
+        let mut booked = std::collections::BTreeMap::new();
         for t in all.iter().flat_map(|s| &s.tasks).filter(|t| t.status == TaskStatus::AttemptFailed) {
-            after.insert(t.id, self.failure_state(t.id)?);
+            let (state, at) = self.failure_plan(t.id)?;
+            after.insert(t.id, state);
+            if let Some(at) = at {
+                booked.insert(t.id, at);
+            }
         }
         let open = |t: &jx_store::TaskRow| is_open(t.status) || after.get(&t.id) == Some(&AfterFailure::Due);
         let with_work = |s: &&BuildingStop| s.tasks.iter().any(open);
@@ -358,6 +375,7 @@ impl Engine {
                     draft: drafts.contains(&t.id),
                     due_again: after.get(&t.id) == Some(&AfterFailure::Due),
                     must_return: after.get(&t.id) == Some(&AfterFailure::Return),
+                    booked_for: booked.get(&t.id).copied(),
                 })
                 .collect(),
         };
@@ -380,6 +398,7 @@ impl Engine {
             TaskStatus::AttemptFailed => Some(self.failure_state(task)?),
             _ => None,
         };
+        let booked = last_failure(detail.history.iter().map(|h| &h.envelope)).booked;
         let sheet = detail.sheet;
         let history = detail
             .history
@@ -406,12 +425,15 @@ impl Engine {
             green: sheet.green,
             materials: sheet.materials.clone(),
             requires: sheet.task.proof.requires.clone(),
+            household: sheet.household.is_some(),
+            proxies: household::choices(&sheet),
             attempts: detail.state.attempts,
             conflicts: detail.state.conflicts.len() as u32,
             history,
             draft,
             open: is_open(detail.state.status) || failed == Some(AfterFailure::Due),
             must_return: failed == Some(AfterFailure::Return),
+            booked_for: booked.filter(|_| detail.state.status.is_open_for_staff()),
         })
     }
 
@@ -465,6 +487,10 @@ impl Engine {
                     TokenKind::ResidentConfirmation => {
                         d.confirmation = Some(Confirmation::ResidentQr { token: text.to_string() })
                     }
+                    // A door card is no part of a handoff: it is scanned with `ScanDoorCard`, never asked for here.
+                    TokenKind::DoorCard => return Err(EngineError::WrongQr { problem: QrProblem::WrongKind }),
+                    // A household card is scanned with `ScanHousehold`, and `verify_for` has refused its kind here.
+                    TokenKind::HouseholdCard => return Err(EngineError::WrongQr { problem: QrProblem::WrongKind }),
                 }
                 Ok(())
             }
@@ -511,18 +537,59 @@ impl Engine {
         note: String,
         retry_at: Option<Timestamp>,
         photo: Option<Vec<u8>>,
+        door_card: Option<String>,
     ) -> Answer {
         if reason == FailureReason::AnotherTime && retry_at.is_none() {
             return Err(EngineError::RetryTimeNeeded);
         }
+        // The card is checked before anything is kept: a refused card records nothing.
+        let card = door_card.map(|text| self.check_door_card(task, &text)).transpose()?;
         let photos = match photo {
             Some(bytes) => vec![self.keep_photo(&bytes)?.sha256],
             None => vec![],
         };
-        let payload = EventPayload::AttemptFailed { reason, note: note.trim().to_string(), photos, retry_at };
-        self.with(|s| s.record_closing_draft(task, payload, jx_store::now()))?;
+        let mut payloads =
+            vec![EventPayload::AttemptFailed { reason, note: note.trim().to_string(), photos, retry_at }];
+        if let Some(card) = card {
+            payloads.push(EventPayload::DoorCardLeft { card: card.token });
+        }
+        self.with(|s| s.record_closing_draft_with(task, payloads, jx_store::now()))?;
         self.kick_sync();
         Ok(Response::Recorded { next: self.next_after(task)? })
+    }
+
+    /// Reads the door card in a photo and checks it, for the failed visit of `task` about to be recorded.
+    fn scan_door_card(&self, task: TaskId, photo: &[u8]) -> Result<DoorCardScan, EngineError> {
+        self.sheet(task)?;
+        let texts = jx_proof::scan::decode_photo(photo).map_err(|e| EngineError::BadPhoto { detail: e.to_string() })?;
+        // A card's code is its booking URL; a bare token (or another of the centre's codes) is checked too, so that
+        // a packet label shown by mistake is named as such.
+        let Some(text) = texts.iter().find(|t| jx_core::doorcard::card_token(t).is_ok()) else {
+            return Err(if texts.is_empty() {
+                EngineError::NoCodeInPhoto
+            } else {
+                EngineError::WrongQr { problem: QrProblem::NotOurs }
+            });
+        };
+        let card = self.check_door_card(task, text)?;
+        Ok(DoorCardScan { short: card.short(), card: card.token })
+    }
+
+    /// A door card's text (its URL or bare token), checked offline: the centre's, unaltered, and not already left by
+    /// this phone at a door (a card books one visit).
+    fn check_door_card(&self, task: TaskId, text: &str) -> Result<jx_core::doorcard::VerifiedCard, EngineError> {
+        let keyring = self.with(|s| s.keyring())?;
+        let card = keyring
+            .verify_door_card(text, jx_store::now())
+            .map_err(|e| EngineError::WrongQr { problem: qr_problem(e, |t| t == task) })?;
+        let used = self.with(|s| s.chain())?.into_iter().find_map(|e| match &e.envelope.payload {
+            EventPayload::DoorCardLeft { card: c } if *c == card.token => Some(e.envelope.task),
+            _ => None,
+        });
+        if let Some(at) = used {
+            return Err(EngineError::WrongQr { problem: QrProblem::CardAlreadyLeft { short: at.short() } });
+        }
+        Ok(card)
     }
 
     /// The first open task of the route after `task` was done.
@@ -609,7 +676,7 @@ fn is_open(s: TaskStatus) -> bool {
 }
 
 /// Failed visits after which a delivery goes back to the centre instead of on the route.
-pub const MAX_ATTEMPTS: u32 = 3;
+pub const MAX_ATTEMPTS: u32 = jx_core::state::MAX_DELIVERY_ATTEMPTS;
 
 /// How long after a failed visit without an agreed time the task comes back on the route: the next evening.
 pub const RETRY_AFTER_MS: i64 = 12 * 3600 * 1000;
@@ -623,6 +690,41 @@ pub enum AfterFailure {
     Due,
     /// Three visits failed: the packet goes back to the centre (scanned in at the counter), no more visits.
     Return,
+}
+
+/// A task's last failed visit, as its history tells it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LastFailure {
+    /// When it was recorded (the epoch if there was none).
+    pub at: Timestamp,
+    /// The time the resident asked for at the door (a failure for "another time").
+    pub asked: Option<Timestamp>,
+    /// The time the resident booked afterwards with the door card left there ([`EventPayload::Rescheduled`]).
+    pub booked: Option<Timestamp>,
+}
+
+impl LastFailure {
+    /// When the next visit is due: the booking if there is one (it is the resident's latest word), else the time
+    /// asked for at the door; `None` for the rule's default (the next evening).
+    pub fn retry_at(&self) -> Option<Timestamp> {
+        self.booked.or(self.asked)
+    }
+}
+
+/// The last failed visit of a history in canonical order, with the booking made after it (the latest, if there
+/// were several); a booking before the last failed visit belonged to an earlier one and no longer counts.
+pub fn last_failure<'a>(history: impl IntoIterator<Item = &'a jx_core::Envelope>) -> LastFailure {
+    let mut last = LastFailure::default();
+    for e in history {
+        match &e.payload {
+            EventPayload::AttemptFailed { retry_at, .. } => {
+                last = LastFailure { at: e.at, asked: *retry_at, booked: None };
+            }
+            EventPayload::Rescheduled { at, .. } => last.booked = Some(*at),
+            _ => {}
+        }
+    }
+    last
 }
 
 /// The rule for a failed task: due again at the time the resident asked for, or the next evening; after
@@ -668,6 +770,61 @@ mod tests {
             AfterFailure::Due,
             "no packet to return"
         );
+    }
+
+    #[test]
+    fn a_booking_after_the_last_failed_visit_sets_when_it_is_due() {
+        use jx_core::event::{Actor, Envelope};
+        let ev = |n: u64, at: i64, payload: EventPayload| Envelope {
+            id: jx_core::EventId::v7(n, [n as u8; 10]),
+            task: TaskId::v7(1, [1; 10]),
+            actor: Actor::Centre,
+            seq: n,
+            prev: jx_core::bytes::Sha256::ZERO,
+            at: Timestamp(at),
+            payload,
+            signature: None,
+        };
+        let failed = |asked: Option<i64>| EventPayload::AttemptFailed {
+            reason: FailureReason::AnotherTime,
+            note: String::new(),
+            photos: vec![],
+            retry_at: asked.map(Timestamp),
+        };
+        let booked = |at: i64| EventPayload::Rescheduled { at: Timestamp(at), card: "JX1:card".into() };
+        let card = EventPayload::DoorCardLeft { card: "JX1:card".into() };
+        assert_eq!(last_failure([]), LastFailure::default());
+        let hour = 3_600_000;
+        let t0 = 1_000 * hour;
+        let h =
+            [ev(1, t0, failed(Some(t0 + hour))), ev(2, t0 + 1, card.clone()), ev(3, t0 + 2, booked(t0 + 30 * hour))];
+        let last = last_failure(&h);
+        let expected = LastFailure {
+            at: Timestamp(t0),
+            asked: Some(Timestamp(t0 + hour)),
+            booked: Some(Timestamp(t0 + 30 * hour)),
+        };
+        assert_eq!(last, expected);
+        assert_eq!(
+            last.retry_at(),
+            Some(Timestamp(t0 + 30 * hour)),
+            "the booking overrides the time asked at the door"
+        );
+        // The rule: not due before the booked evening, though the time asked at the door and a night have passed.
+        let rule =
+            |now: i64| after_failure(jx_core::model::TaskKind::Delivery, 1, last.at, last.retry_at(), Timestamp(now));
+        assert_eq!(
+            after_failure(jx_core::model::TaskKind::Delivery, 1, last.at, None, Timestamp(t0 + 13 * hour)),
+            AfterFailure::Due
+        );
+        for now in [t0 + 2 * hour, t0 + 13 * hour, t0 + 30 * hour - 1] {
+            assert_eq!(rule(now), AfterFailure::Waiting, "{now}");
+        }
+        assert_eq!(rule(t0 + 30 * hour), AfterFailure::Due);
+        // Another failed visit after it: that booking belonged to the visit before.
+        let mut again = h.to_vec();
+        again.push(ev(4, t0 + 40 * hour, failed(None)));
+        assert_eq!(last_failure(&again), LastFailure { at: Timestamp(t0 + 40 * hour), asked: None, booked: None });
     }
 
     #[test]

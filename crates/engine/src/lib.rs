@@ -15,5 +15,8 @@ pub mod protocol;
 mod engine;
 
 #[cfg(feature = "engine")]
-pub use engine::{AfterFailure, DEFAULT_RETENTION, Engine, EngineOptions, MAX_ATTEMPTS, after_failure, chip};
+pub use engine::{
+    AfterFailure, DEFAULT_RETENTION, Engine, EngineOptions, LastFailure, MAX_ATTEMPTS, after_failure, chip,
+    last_failure,
+};
 pub use protocol::{Answer, EngineError, Request, Response};

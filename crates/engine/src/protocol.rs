@@ -89,6 +89,32 @@ pub enum Request {
         task: TaskId,
         code: String,
     },
+    /// A photo of the resident's household card (户卡), for a resident without a phone: its QR is read and checked
+    /// offline (the centre's, this resident's, the card in force).
+    ScanHousehold {
+        task: TaskId,
+        #[serde(with = "b64")]
+        photo: Vec<u8>,
+    },
+    /// The 6-digit code printed under the household card's QR, as the resident reads it out.
+    TypeHouseholdCode {
+        task: TaskId,
+        code: String,
+    },
+    /// A family member on file (one of [`TaskView::proxies`]) receives for the resident, with their own code.
+    ProxyCode {
+        task: TaskId,
+        proxy: u32,
+        code: String,
+    },
+    /// Nobody can confirm: a photo of the handoff with a named witness (the family member or a neighbour). The
+    /// handoff then needs a separate handoff photo as well.
+    Witness {
+        task: TaskId,
+        #[serde(with = "b64")]
+        photo: Vec<u8>,
+        witness: String,
+    },
     /// A signature drawn on the screen (a delivery's confirmation, a pickup's authorisation).
     Sign {
         task: TaskId,
@@ -133,6 +159,17 @@ pub enum Request {
         retry_at: Option<Timestamp>,
         #[serde(default, with = "b64::option", skip_serializing_if = "Option::is_none")]
         photo: Option<Vec<u8>>,
+        /// The door card left at the door, as [`Request::ScanDoorCard`] answered it (or as scanned: the card's URL
+        /// or its bare `JX1:` token). Checked again, and recorded with the failed visit in one go.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        door_card: Option<String>,
+    },
+    /// A photo of the door card the staff member is about to leave at a failed visit, to read and check its QR code.
+    /// Answers [`Response::DoorCard`]; nothing is recorded until [`Request::Fail`] carries the card.
+    ScanDoorCard {
+        task: TaskId,
+        #[serde(with = "b64")]
+        photo: Vec<u8>,
     },
     /// The sync chip; `online` is what the platform says of the network.
     Sync {
@@ -152,10 +189,24 @@ pub enum Response {
     Tonight(Tonight),
     Task(Box<TaskView>),
     Draft(Box<Draft>),
-    Recorded { next: Option<TaskId> },
+    Recorded {
+        next: Option<TaskId>,
+    },
     Sync(SyncView),
     Outbox(OutboxView),
+    /// A door card that checked out, to pass on in [`Request::Fail`].
+    DoorCard(DoorCardScan),
     Done,
+}
+
+/// A door card read from a photo: the centre printed it, nobody altered it, and this phone has not left it anywhere
+/// yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorCardScan {
+    /// The card's bare token (`JX1:…`): what [`Request::Fail`]'s `door_card` takes.
+    pub card: String,
+    /// The short code printed on the card (`ABC-DEF`), to show.
+    pub short: String,
 }
 
 /// Why the engine could not do what was asked: each case is shown to the staff member in their language, with
@@ -191,6 +242,22 @@ pub enum EngineError {
     CodeMalformed,
     #[error("no code is on file for this task; use the resident's QR or a signature")]
     CodeNotOnFile,
+    #[error("no household card is on file for this resident: sync, or confirm another way")]
+    NoHouseholdOnFile,
+    #[error("this household card was replaced: card No. {card} was shown, No. {current} is in force")]
+    CardReplaced { card: u32, current: u32 },
+    #[error("this household card (No. {card}) is newer than this phone knows (No. {known}): sync and try again")]
+    CardNewer { card: u32, known: u32 },
+    #[error("this household card is another resident's")]
+    CardOtherResident,
+    #[error("the household code is wrong")]
+    HouseholdCodeWrong,
+    #[error("family member {proxy} is not on file for this resident")]
+    NoSuchProxy { proxy: u32 },
+    #[error("the family member's code is wrong")]
+    ProxyCodeWrong,
+    #[error("the witness needs a name (at most 40 characters)")]
+    WitnessName,
     #[error("the signature is blank")]
     SignatureBlank,
     #[error("the signature cannot be used: {detail}")]
@@ -231,6 +298,9 @@ pub enum QrProblem {
     WrongKind,
     /// Another task's code: the wrong packet or the wrong resident.
     OtherTask { short: String, mine: bool },
+    /// A door card this phone already left at a door (the task's short code): a card books one visit; take a new
+    /// one.
+    CardAlreadyLeft { short: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,6 +338,9 @@ pub struct Row {
     /// Three visits failed: the packet goes back to the centre.
     #[serde(default)]
     pub must_return: bool,
+    /// The resident booked the next visit with a door card: the time it is due (19:00 of the evening they chose).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booked_for: Option<Timestamp>,
 }
 
 /// One building of the route.
@@ -320,6 +393,12 @@ pub struct TaskView {
     pub green: GreenChannel,
     pub materials: Vec<Material>,
     pub requires: Vec<ProofRequirement>,
+    /// The resident has a household card on file: offer "show your household card" and "type your code".
+    #[serde(default)]
+    pub household: bool,
+    /// The family members who may receive for the resident: offer "a family member receives".
+    #[serde(default)]
+    pub proxies: Vec<ProxyChoice>,
     pub attempts: u32,
     pub conflicts: u32,
     pub history: Vec<HistoryLine>,
@@ -329,6 +408,19 @@ pub struct TaskView {
     /// Three visits failed: bring the packet back to the centre.
     #[serde(default)]
     pub must_return: bool,
+    /// The resident booked the next visit with a door card: the time it is due (19:00 of the evening they chose).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booked_for: Option<Timestamp>,
+}
+
+/// A family member who may receive for the resident, as the screen offers them (never their code).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyChoice {
+    pub id: u32,
+    /// Masked: the surname, the rest hidden (李**).
+    pub name: String,
+    /// 女儿, 儿子, 配偶…
+    pub relation: String,
 }
 
 /// What the sync chip shows.
@@ -405,5 +497,9 @@ pub fn confirmation_kind(c: &Confirmation) -> &'static str {
         Confirmation::ResidentQr { .. } => "qr",
         Confirmation::ResidentCode { .. } => "code",
         Confirmation::Signature { .. } | Confirmation::Handwritten { .. } => "signature",
+        Confirmation::HouseholdCard { .. } => "household_card",
+        Confirmation::HouseholdCode { .. } => "household_code",
+        Confirmation::Proxy { .. } => "proxy",
+        Confirmation::Witness { .. } => "witness",
     }
 }

@@ -229,8 +229,14 @@ async fn a_delivery_is_taken_step_by_step_survives_a_kill_and_reaches_the_centre
     assert!(matches!(ask(&engine, Request::Hello).await, Ok(Response::Hello(h)) if h.resume.is_none()));
 
     // A failed visit: "another time" needs the time; "nobody home" is recorded.
-    let fail =
-        |reason, retry_at| Request::Fail { task: other, reason, note: " 敲门无人 ".into(), retry_at, photo: None };
+    let fail = |reason, retry_at| Request::Fail {
+        task: other,
+        reason,
+        note: " 敲门无人 ".into(),
+        retry_at,
+        photo: None,
+        door_card: None,
+    };
     assert!(matches!(ask(&engine, fail(FailureReason::AnotherTime, None)).await, Err(EngineError::RetryTimeNeeded)));
     assert!(matches!(ask(&engine, fail(FailureReason::NobodyHome, None)).await, Ok(Response::Recorded { .. })));
 
@@ -401,8 +407,14 @@ async fn a_failed_delivery_comes_back_at_the_asked_time_and_after_three_failures
     // Two visits where the resident asks for another time that has already come: back on the route each time.
     for n in 1..=2u32 {
         let retry_at = Some(jx_core::Timestamp(jx_store::now().0 - 1_000));
-        let fail =
-            Request::Fail { task, reason: FailureReason::AnotherTime, note: String::new(), retry_at, photo: None };
+        let fail = Request::Fail {
+            task,
+            reason: FailureReason::AnotherTime,
+            note: String::new(),
+            retry_at,
+            photo: None,
+            door_card: None,
+        };
         assert!(matches!(ask(&engine, fail).await, Ok(Response::Recorded { .. })), "visit {n}");
         let t = tonight(&engine).await;
         let r = row(&t);
@@ -411,8 +423,14 @@ async fn a_failed_delivery_comes_back_at_the_asked_time_and_after_three_failures
     }
     let later = Some(jx_core::Timestamp(jx_store::now().0 + 3_600_000));
     // The third failure: no more visits; the packet goes back to the centre.
-    let fail =
-        Request::Fail { task, reason: FailureReason::NobodyHome, note: String::new(), retry_at: later, photo: None };
+    let fail = Request::Fail {
+        task,
+        reason: FailureReason::NobodyHome,
+        note: String::new(),
+        retry_at: later,
+        photo: None,
+        door_card: None,
+    };
     assert!(matches!(ask(&engine, fail).await, Ok(Response::Recorded { .. })));
     let t = tonight(&engine).await;
     let r = row(&t);
@@ -431,4 +449,370 @@ async fn a_failed_delivery_comes_back_at_the_asked_time_and_after_three_failures
         .await
         .expect("json");
     assert_eq!(detail["state"]["attempts"], 3, "{detail}");
+}
+
+/// The resident of a task, as the coordinator sees it.
+async fn resident_of(d: &Demo, task: TaskId) -> u32 {
+    let detail: Value = call(reqwest::Method::GET, format!("{}/tasks/{task}", d.api), Some(&d.coord), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    detail["task"]["resident"].as_u64().expect("a resident id") as u32
+}
+
+/// Issues (or reissues) a resident's household card: its serial and code.
+async fn issue_card(d: &Demo, resident: u32) -> (u32, String) {
+    let res = call(reqwest::Method::POST, format!("{}/residents/{resident}/card", d.api), Some(&d.coord), None).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let v: Value = res.json().await.expect("json");
+    (v["serial"].as_u64().expect("serial") as u32, v["code"].as_str().expect("code").to_string())
+}
+
+/// A photo of the resident's household card in force: its token, rendered as the card prints it.
+async fn card_photo(d: &Demo, resident: u32) -> Vec<u8> {
+    let token = String::from_utf8(bytes(&d.api, &d.coord, &format!("/residents/{resident}/card?format=text")).await)
+        .expect("utf-8");
+    assert!(token.starts_with("JX1:"), "{token}");
+    jx_proof::render::png(&token, 8).expect("renders")
+}
+
+/// Where a demo task's building stands.
+fn door(task: TaskId) -> jx_core::geo::LatLng {
+    let town = jx_core::demo::demo_town();
+    let t = town.tasks.iter().find(|t| t.id == task).expect("a demo task");
+    town.compound(t.address.compound).and_then(|c| c.building(t.address.building)).expect("its building").position
+}
+
+/// The steps after the resident's confirmation: a handoff photo, a rating, the position, and recording it.
+async fn complete(engine: &Engine, task: TaskId, photo: Vec<u8>) {
+    assert_eq!(step(ask(engine, Request::AddPhoto { task, material: None, photo }).await), Step::Rating);
+    assert_eq!(step(ask(engine, Request::Rate { task, stars: Some(5) }).await), Step::Ready);
+    let fix = Fix { at: door(task), accuracy_m: 5.0 };
+    assert_eq!(step(ask(engine, Request::Locate { task, fix }).await), Step::Ready);
+    assert!(matches!(ask(engine, Request::Finish { task }).await, Ok(Response::Recorded { .. })));
+}
+
+async fn label(d: &Demo, task: TaskId) -> Vec<u8> {
+    bytes(&d.api, &d.coord, &format!("/tasks/{task}/qr?kind=packet&format=png")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_without_a_phone_confirms_offline_by_card_code_family_member_or_witness() {
+    let demo = demo_centre().await;
+    let tasks = assign(&demo, "delivery", 5, 4).await;
+    let mut residents = Vec::new();
+    for t in &tasks {
+        residents.push(resident_of(&demo, *t).await);
+    }
+    // The centre prints cards for the first two residents and the fifth, and adds a daughter for the third.
+    let mut codes = std::collections::BTreeMap::new();
+    for i in [0, 1, 4] {
+        if let std::collections::btree_map::Entry::Vacant(e) = codes.entry(residents[i]) {
+            e.insert(issue_card(&demo, residents[i]).await.1);
+        }
+    }
+    let body = Some(json!({"name": "陈美玲", "relation": "女儿"}));
+    let res = call(
+        reqwest::Method::POST,
+        format!("{}/residents/{}/proxies", demo.api, residents[2]),
+        Some(&demo.coord),
+        body,
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 201);
+    let added: Value = res.json().await.expect("json");
+    let (daughter, daughter_code) =
+        (added["id"].as_u64().expect("id") as u32, added["code"].as_str().expect("code").to_string());
+    let card0 = card_photo(&demo, residents[0]).await;
+    let card4 = card_photo(&demo, residents[4]).await;
+    let labels = {
+        let mut l = Vec::new();
+        for t in &tasks {
+            l.push(label(&demo, *t).await);
+        }
+        l
+    };
+
+    let phone = tempfile::tempdir().expect("tempdir");
+    let engine = open(phone.path());
+    let enrol = Request::Enrol { centre_url: demo.base.clone(), login: "s04".into(), password: PASSWORD.into() };
+    assert!(matches!(ask(&engine, enrol).await, Ok(Response::Enrolled(_))));
+    // From here on the phone works offline until it is asked to sync.
+    let view = |task| {
+        let engine = &engine;
+        async move {
+            match ask(engine, Request::Task { task }).await {
+                Ok(Response::Task(v)) => v,
+                other => panic!("task: {other:?}"),
+            }
+        }
+    };
+    let v = view(tasks[0]).await;
+    assert!(v.household, "the screen offers the card and its code");
+    let v = view(tasks[2]).await;
+    assert_eq!(v.proxies.len(), 1, "{:?}", v.proxies);
+    assert_eq!(
+        (v.proxies[0].id, v.proxies[0].name.as_str(), v.proxies[0].relation.as_str()),
+        (daughter, "陈**", "女儿")
+    );
+    assert_eq!(v.household, codes.contains_key(&residents[2]));
+
+    // 1. The household card, photographed: a packet label and another household's card are refused on the spot.
+    let t = tasks[0];
+    assert_eq!(step(ask(&engine, Request::ScanPacket { task: t, photo: labels[0].clone() }).await), Step::Confirm);
+    assert!(matches!(
+        ask(&engine, Request::ScanHousehold { task: t, photo: labels[0].clone() }).await,
+        Err(EngineError::WrongQr { problem: QrProblem::WrongKind })
+    ));
+    if residents[4] != residents[0] {
+        assert!(matches!(
+            ask(&engine, Request::ScanHousehold { task: t, photo: card4.clone() }).await,
+            Err(EngineError::CardOtherResident)
+        ));
+    }
+    assert_eq!(step(ask(&engine, Request::Begin { task: t }).await), Step::Confirm, "refusals change nothing");
+    assert_eq!(step(ask(&engine, Request::ScanHousehold { task: t, photo: card0.clone() }).await), Step::Photo);
+    complete(&engine, t, labels[0].clone()).await;
+
+    // 2. The code under the card, typed.
+    let t = tasks[1];
+    let code = codes[&residents[1]].clone();
+    let wrong = format!("{:06}", (code.parse::<u32>().expect("digits") + 1) % 1_000_000);
+    assert_eq!(step(ask(&engine, Request::ScanPacket { task: t, photo: labels[1].clone() }).await), Step::Confirm);
+    assert!(matches!(
+        ask(&engine, Request::TypeHouseholdCode { task: t, code: wrong }).await,
+        Err(EngineError::HouseholdCodeWrong)
+    ));
+    assert!(matches!(
+        ask(&engine, Request::TypeHouseholdCode { task: t, code: "12 34".into() }).await,
+        Err(EngineError::CodeMalformed)
+    ));
+    assert_eq!(step(ask(&engine, Request::TypeHouseholdCode { task: t, code: code.clone() }).await), Step::Photo);
+    complete(&engine, t, labels[1].clone()).await;
+
+    // 3. The daughter receives, with her own code.
+    let t = tasks[2];
+    assert_eq!(step(ask(&engine, Request::ScanPacket { task: t, photo: labels[2].clone() }).await), Step::Confirm);
+    let wrong = if daughter_code == "000000" { "000001" } else { "000000" };
+    assert!(matches!(
+        ask(&engine, Request::ProxyCode { task: t, proxy: daughter + 100, code: daughter_code.clone() }).await,
+        Err(EngineError::NoSuchProxy { proxy }) if proxy == daughter + 100
+    ));
+    assert!(matches!(
+        ask(&engine, Request::ProxyCode { task: t, proxy: daughter, code: wrong.into() }).await,
+        Err(EngineError::ProxyCodeWrong)
+    ));
+    let draft = match ask(&engine, Request::ProxyCode { task: t, proxy: daughter, code: daughter_code }).await {
+        Ok(Response::Draft(d)) => d,
+        other => panic!("proxy: {other:?}"),
+    };
+    assert_eq!(draft.current(), Step::Photo);
+    assert_eq!(draft.confirmation.as_ref().map(jx_engine::protocol::confirmation_kind), Some("proxy"));
+    complete(&engine, t, labels[2].clone()).await;
+
+    // 4. Nobody can confirm: a witness photo, named; it counts only beside a separate photo of the handoff.
+    let t = tasks[3];
+    assert_eq!(step(ask(&engine, Request::ScanPacket { task: t, photo: labels[3].clone() }).await), Step::Confirm);
+    if !codes.contains_key(&residents[3]) {
+        assert!(matches!(
+            ask(&engine, Request::TypeHouseholdCode { task: t, code: "123456".into() }).await,
+            Err(EngineError::NoHouseholdOnFile)
+        ));
+    }
+    assert!(matches!(
+        ask(&engine, Request::Witness { task: t, photo: card0.clone(), witness: "  ".into() }).await,
+        Err(EngineError::WitnessName)
+    ));
+    let witness = Request::Witness { task: t, photo: card0.clone(), witness: "邻居 王阿姨".into() };
+    assert_eq!(step(ask(&engine, witness).await), Step::Photo);
+    assert_eq!(
+        step(ask(&engine, Request::AddPhoto { task: t, material: None, photo: card0.clone() }).await),
+        Step::Rating
+    );
+    assert_eq!(step(ask(&engine, Request::Rate { task: t, stars: None }).await), Step::Ready);
+    let fix = Fix { at: door(t), accuracy_m: 5.0 };
+    assert_eq!(step(ask(&engine, Request::Locate { task: t, fix }).await), Step::Ready);
+    match ask(&engine, Request::Finish { task: t }).await {
+        Err(EngineError::ProofIncomplete { gaps }) => {
+            assert_eq!(gaps, vec![jx_core::proof::Gap::WitnessWithoutHandoffPhoto]);
+        }
+        other => panic!("the witness photo alone is not the handoff photo: {other:?}"),
+    }
+    assert_eq!(
+        step(ask(&engine, Request::AddPhoto { task: t, material: None, photo: labels[3].clone() }).await),
+        Step::Ready
+    );
+    assert!(matches!(ask(&engine, Request::Finish { task: t }).await, Ok(Response::Recorded { .. })));
+
+    // Four handoffs and their photos (the witness photo among them) wait; a round takes them to the centre.
+    let Ok(Response::Sync(waiting)) = ask(&engine, Request::Sync { online: false }).await else { panic!("sync") };
+    assert_eq!((waiting.chip, waiting.waiting), (Chip::Offline, 4));
+    let report = engine.sync_round().await.expect("a round");
+    assert_eq!(report.accepted, 4);
+    for t in &tasks[..4] {
+        let detail: Value = call(reqwest::Method::GET, format!("{}/tasks/{t}", demo.api), Some(&demo.coord), None)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(detail["state"]["status"], "delivered", "{detail}");
+        assert_eq!(detail["proof_gaps"], json!([]), "{detail}");
+    }
+    let list: Value = call(reqwest::Method::GET, format!("{}/tasks", demo.api), Some(&demo.coord), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let witnessed = list.as_array().expect("tasks").iter().find(|s| s["id"] == tasks[3].to_string()).expect("listed");
+    assert_eq!(witnessed["missing_blobs"], 0, "the witness photo was uploaded with the handoff photo");
+    let detail: Value = call(reqwest::Method::GET, format!("{}/tasks/{}", demo.api, tasks[2]), Some(&demo.coord), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let proof = detail["history"].as_array().and_then(|h| h.last()).map(|e| e["payload"]["delivered"]["proof"].clone());
+    let received = proof.expect("a delivery")["confirmation"]["proxy"].clone();
+    assert_eq!((received["proxy"].as_u64(), received["name"].as_str()), (Some(daughter as u64), Some("陈**")));
+
+    // 5. The fifth resident's card is replaced. Until the phone syncs, the new card is unknown to it; after the
+    // sync the old card is refused offline, with why, and the new one is taken.
+    let t = tasks[4];
+    let (serial, _) = issue_card(&demo, residents[4]).await;
+    let new_card = card_photo(&demo, residents[4]).await;
+    assert_eq!(step(ask(&engine, Request::ScanPacket { task: t, photo: labels[4].clone() }).await), Step::Confirm);
+    match ask(&engine, Request::ScanHousehold { task: t, photo: new_card.clone() }).await {
+        Err(EngineError::CardNewer { card, known }) => assert_eq!((card, known), (serial, serial - 1)),
+        other => panic!("a card newer than the phone knows: {other:?}"),
+    }
+    engine.sync_round().await.expect("a round");
+    match ask(&engine, Request::ScanHousehold { task: t, photo: card4 }).await {
+        Err(e @ EngineError::CardReplaced { .. }) => {
+            assert_eq!(e, EngineError::CardReplaced { card: serial - 1, current: serial });
+            assert!(e.to_string().contains("replaced"), "{e}");
+        }
+        other => panic!("the old card must be refused offline after the sync: {other:?}"),
+    }
+    assert_eq!(step(ask(&engine, Request::Begin { task: t }).await), Step::Confirm, "the draft stays at its step");
+    assert_eq!(step(ask(&engine, Request::ScanHousehold { task: t, photo: new_card }).await), Step::Photo);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_door_card_left_at_a_failed_visit_books_the_next_one_and_the_phone_plans_it_for_then() {
+    use jx_engine::protocol::DoorCardScan;
+    let demo = demo_centre().await;
+    let task = assign(&demo, "delivery", 1, 6).await[0];
+    let phone = tempfile::tempdir().expect("tempdir");
+    let engine = open(phone.path());
+    let enrol = Request::Enrol { centre_url: demo.base.clone(), login: "s06".into(), password: PASSWORD.into() };
+    assert!(matches!(ask(&engine, enrol).await, Ok(Response::Enrolled(_))));
+
+    // A roll of cards from the centre; the phone photographs one as printed.
+    let sheet = String::from_utf8(bytes(&demo.api, &demo.coord, "/print/door-cards?count=2").await).expect("utf-8");
+    let urls: Vec<String> =
+        sheet.split("data-url=\"").skip(1).map(|r| r.split('"').next().expect("closed").to_string()).collect();
+    assert_eq!(urls.len(), 2);
+    let photo = |text: &str| jx_proof::render::png(text, 6).expect("a QR code");
+
+    // What is not a good card is refused on the spot: a packet label, a forged card, a photo without a code.
+    let label = bytes(&demo.api, &demo.coord, &format!("/tasks/{task}/qr?kind=packet&format=png")).await;
+    let scan = |photo: Vec<u8>| Request::ScanDoorCard { task, photo };
+    assert!(matches!(
+        ask(&engine, scan(label.clone())).await,
+        Err(EngineError::WrongQr { problem: QrProblem::WrongKind })
+    ));
+    let forged = jx_core::token::TokenSigner::from_secret(1, [9; 32]).issue(
+        jx_core::token::TokenKind::DoorCard,
+        TaskId::v7(1, [2; 10]),
+        jx_core::Timestamp(jx_store::now().0),
+    );
+    let forged = jx_core::doorcard::card_url(&demo.base, &forged);
+    assert!(matches!(
+        ask(&engine, scan(photo(&forged))).await,
+        Err(EngineError::WrongQr { problem: QrProblem::Forged })
+    ));
+    // A white 32 × 32 PNG.
+    let blank = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        "iVBORw0KGgoAAAANSUhEUgAAACAAAAAgCAAAAABWESUoAAAAFklEQVR42mP4TwAwjCoYVTCqYKQqAAA/aPwuqUTQyAAAAABJRU5ErkJggg==",
+    )
+    .expect("base64");
+    assert!(matches!(ask(&engine, scan(blank)).await, Err(EngineError::NoCodeInPhoto)));
+    let card = match ask(&engine, scan(photo(&urls[0]))).await {
+        Ok(Response::DoorCard(DoorCardScan { card, short })) => {
+            assert!(card.starts_with("JX1:") && short.len() == 7, "{card} {short}");
+            card
+        }
+        other => panic!("the card: {other:?}"),
+    };
+    // A failure with a forged card records nothing.
+    let fail = |door_card: Option<String>, retry_at| Request::Fail {
+        task,
+        reason: FailureReason::AnotherTime,
+        note: String::new(),
+        retry_at,
+        photo: None,
+        door_card,
+    };
+    let asked = Some(jx_core::Timestamp(jx_store::now().0 - 1_000));
+    assert!(matches!(ask(&engine, fail(Some(forged), asked)).await, Err(EngineError::WrongQr { .. })));
+    // The resident asked for a time already come: the task would be due again now, with the card left.
+    assert!(matches!(ask(&engine, fail(Some(card.clone()), asked)).await, Ok(Response::Recorded { .. })));
+    let row = |t: &jx_engine::protocol::Tonight| {
+        t.todo.iter().chain(&t.finished).flat_map(|s| &s.tasks).find(|r| r.id == task).cloned().expect("the task")
+    };
+    let before = row(&tonight(&engine).await);
+    assert!(before.due_again && before.booked_for.is_none(), "{before:?}");
+    // A card books one visit: this phone will not leave it twice.
+    assert!(matches!(
+        ask(&engine, scan(photo(&urls[0]))).await,
+        Err(EngineError::WrongQr { problem: QrProblem::CardAlreadyLeft { short } }) if short == task.short()
+    ));
+    let report = engine.sync_round().await.expect("a round");
+    assert_eq!(report.accepted, 2, "the failure and its card");
+
+    // The resident scans the card and picks the evening after tomorrow on the centre's page.
+    const DAY_MS: i64 = 86_400_000;
+    let tomorrow = (jx_store::now().0 + 8 * 3_600_000).div_euclid(DAY_MS) + 1;
+    let evening = jx_centre::report::Day(tomorrow + 1).to_string();
+    let res = reqwest::Client::new()
+        .post(&urls[0])
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("evening={evening}"))
+        .send()
+        .await
+        .expect("the page");
+    assert_eq!(res.status(), reqwest::StatusCode::OK, "{}", res.text().await.unwrap_or_default());
+    let due = jx_core::Timestamp((tomorrow + 1) * DAY_MS - 8 * 3_600_000 + 19 * 3_600_000);
+
+    // The phone's next round brings the booking: the task waits for that evening, and not a moment before.
+    engine.sync_round().await.expect("a round");
+    let t = tonight(&engine).await;
+    let after = row(&t);
+    assert_eq!(after.booked_for, Some(due), "{after:?}");
+    assert!(!after.due_again && !after.must_return, "{after:?}");
+    assert!(t.todo.iter().flat_map(|s| &s.tasks).all(|r| r.id != task), "off tonight's route");
+    match ask(&engine, Request::Task { task }).await {
+        Ok(Response::Task(v)) => assert!(v.booked_for == Some(due) && !v.open, "{v:?}"),
+        other => panic!("task: {other:?}"),
+    }
+    let (kind, at) = (TaskKind::Delivery, jx_store::now());
+    let early = jx_core::Timestamp(due.0 - 1);
+    assert_eq!(jx_engine::after_failure(kind, 1, at, after.booked_for, early), jx_engine::AfterFailure::Waiting);
+    assert_eq!(jx_engine::after_failure(kind, 1, at, after.booked_for, due), jx_engine::AfterFailure::Due);
+    let history: Value = call(reqwest::Method::GET, format!("{}/tasks/{task}", demo.api), Some(&demo.coord), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let kinds: Vec<&str> = history["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|e| e["payload"].as_object())
+        .flat_map(|p| p.keys())
+        .map(String::as_str)
+        .collect();
+    assert_eq!(kinds, ["assigned", "attempt_failed", "door_card_left", "rescheduled"], "{history}");
+    assert_eq!(history["history"][2]["payload"]["door_card_left"]["card"], card.as_str());
 }

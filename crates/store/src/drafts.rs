@@ -61,12 +61,28 @@ impl Store {
     /// Records the fact that ends a handoff and deletes its draft, in one transaction: all of it, or (when the
     /// fact is refused, e.g. its proof is incomplete) nothing, with the draft kept.
     pub fn record_closing_draft(&mut self, task: TaskId, payload: EventPayload, now: Timestamp) -> Result<Envelope> {
+        let mut out = self.record_closing_draft_with(task, vec![payload], now)?;
+        out.pop().ok_or_else(|| crate::StoreError::corrupt("a recorded batch of one came back empty"))
+    }
+
+    /// [`Store::record_closing_draft`] for a fact and what goes with it (a failed visit and the door card left
+    /// there): every payload is appended to `task`, in order, and the draft deleted, in one transaction; on the first
+    /// refusal nothing is written and the draft is kept.
+    pub fn record_closing_draft_with(
+        &mut self,
+        task: TaskId,
+        payloads: Vec<EventPayload>,
+        now: Timestamp,
+    ) -> Result<Vec<Envelope>> {
         let identity = self.identity()?.ok_or(crate::StoreError::NotEnrolled)?;
         let key = self.device_key()?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let env = append(&tx, &identity, &key, task, payload, now)?;
+        let mut out = Vec::with_capacity(payloads.len());
+        for payload in payloads {
+            out.push(append(&tx, &identity, &key, task, payload, now)?);
+        }
         tx.execute("DELETE FROM drafts WHERE task_id = ?1", [task.to_string()])?;
         tx.commit()?;
-        Ok(env)
+        Ok(out)
     }
 }

@@ -292,7 +292,7 @@ pub(crate) fn proof_gaps(
     payload: &EventPayload,
     at: Timestamp,
 ) -> Result<Vec<jx_core::proof::Gap>> {
-    use jx_core::proof::{CodeOnFile, ProofContext, check};
+    use jx_core::proof::{CardOnFile, CodeOnFile, HouseholdContext, ProofContext, ProxyCheck, check};
     let sheet: String = conn
         .query_row("SELECT sheet FROM tasks WHERE task_id = ?1", [task.to_string()], |r| r.get(0))
         .optional()?
@@ -300,5 +300,24 @@ pub(crate) fn proof_gaps(
     let sheet: jx_core::TaskSheet = serde_json::from_str(&sheet).map_err(StoreError::corrupt)?;
     let keyring = crate::keyring(conn)?;
     let code = sheet.resident_code.as_ref().map_or(CodeOnFile::None, CodeOnFile::Hash);
-    Ok(check(&sheet.task, payload, at, &ProofContext { keyring: &keyring, code, site: None }))
+    // The household card in force and the family members, as the last pull left them: a reissued card or a removed
+    // member is refused here once the phone has pulled the change.
+    let proxies: Vec<ProxyCheck> = sheet
+        .proxies
+        .iter()
+        .map(|p| ProxyCheck {
+            id: p.id,
+            name: &p.name,
+            relation: &p.relation,
+            code: CodeOnFile::Hash(&p.code),
+            removed_at: None,
+        })
+        .collect();
+    let cards: Vec<CardOnFile> = sheet
+        .household
+        .iter()
+        .map(|h| CardOnFile { serial: h.serial, code: CodeOnFile::Hash(&h.code), replaced_at: None })
+        .collect();
+    let household = HouseholdContext { cards: &cards, proxies: &proxies };
+    Ok(check(&sheet.task, payload, at, &ProofContext { keyring: &keyring, code, site: None, household }))
 }

@@ -465,3 +465,29 @@ fn a_draft_survives_reopening_and_is_deleted_with_the_handoff_it_became() {
     s.wipe().expect("wipes");
     assert_eq!(s.latest_draft().expect("reads"), None);
 }
+
+#[test]
+fn a_failed_visit_and_the_door_card_left_there_are_recorded_together_or_not_at_all() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = enrolled_store(dir.path(), STAFF, 3);
+    let task = assigned_sheets(STAFF, 3, 0)[0].0.task.id;
+    let card = || EventPayload::DoorCardLeft { card: "JX1:card".into() };
+    s.save_draft(task, r#"{"step":1}"#, T0).expect("saves");
+
+    // A card without a failed visit before it is impossible: nothing is written, the draft stays.
+    let err = s.record_closing_draft_with(task, vec![card()], T0);
+    assert!(matches!(err, Err(StoreError::Transition(_))), "{err:?}");
+    assert_eq!(s.chain().expect("reads").len(), 0);
+    assert!(s.draft(task).expect("reads").is_some());
+
+    // The failure and its card: one after the other in the chain, both waiting for the centre, the draft gone.
+    let recorded = s.record_closing_draft_with(task, vec![nobody_home(), card()], T0).expect("records");
+    assert_eq!(recorded.len(), 2);
+    assert_eq!((recorded[0].seq, recorded[1].seq), (1, 2));
+    assert!(recorded[1].at > recorded[0].at, "the card sorts after its failure");
+    assert_eq!(recorded[1].prev, recorded[0].chain_hash());
+    assert_eq!(s.outbox(10).expect("reads").len(), 2);
+    assert_eq!(s.draft(task).expect("reads"), None);
+    assert_eq!(s.task(task).expect("reads").expect("the task").state.status, TaskStatus::AttemptFailed);
+    s.verify_chain().expect("a sound chain");
+}

@@ -273,13 +273,77 @@ fn proof_is_asked_for_only_on_a_settled_handoff_and_changes_nothing() {
     assert!(matches!(delivered.apply(&by_phone), Err(TransitionError::NotPermitted { .. })));
 }
 
+fn left() -> EventPayload {
+    EventPayload::DoorCardLeft { card: "JX1:card".into() }
+}
+
+fn booked() -> EventPayload {
+    EventPayload::Rescheduled { at: Timestamp(1_000), card: "JX1:card".into() }
+}
+
+#[test]
+fn a_door_card_follows_a_failed_visit_and_changes_nothing() {
+    let assigned = run(TaskKind::Delivery, &[ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 })])
+        .expect("assigned");
+    // Nothing failed yet: there is no visit to leave a card at.
+    let early = assigned.apply(&ev(2, phone(1, S1), 1, 20, left())).expect_err("no failed visit yet");
+    assert!(matches!(early, TransitionError::Impossible { event_kind: EventKind::DoorCardLeft, .. }));
+    let failed = assigned.apply(&ev(3, phone(1, S1), 1, 30, failed())).expect("failed");
+    let with_card = failed.apply(&ev(4, phone(1, S1), 2, 31, left())).expect("card left");
+    assert_eq!(TaskState { applied: failed.applied.clone(), ..with_card.clone() }, failed);
+    // Only a phone leaves a card; only the centre (or a coordinator) books.
+    let by_coordinator = ev(5, coordinator(), 2, 32, left());
+    assert!(matches!(failed.apply(&by_coordinator), Err(TransitionError::NotPermitted { .. })));
+    let by_phone = ev(6, phone(1, S1), 3, 33, booked());
+    assert!(matches!(with_card.apply(&by_phone), Err(TransitionError::NotPermitted { .. })));
+    // The booking changes nothing either; the task stays with its assignee.
+    let rescheduled = with_card.apply(&ev(7, Actor::Centre, 1, 40, booked())).expect("booked");
+    assert_eq!(TaskState { applied: with_card.applied.clone(), ..rescheduled.clone() }, with_card);
+    assert_eq!((rescheduled.status, rescheduled.assignee), (TaskStatus::AttemptFailed, Some(S1)));
+    // The packet handed out again: still open, still bookable.
+    let out = rescheduled.apply(&ev(8, coordinator(), 2, 50, EventPayload::CheckedOut { staff: S1 })).expect("out");
+    assert!(out.apply(&ev(9, Actor::Centre, 2, 60, booked())).is_ok());
+}
+
+#[test]
+fn a_booking_needs_an_open_door_after_a_failed_visit() {
+    let base = [
+        ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+        ev(2, phone(1, S1), 1, 20, failed()),
+        ev(3, phone(1, S1), 2, 21, left()),
+    ];
+    let never_failed = run(TaskKind::Delivery, &base[..1]).expect("assigned");
+    assert!(matches!(
+        never_failed.apply(&ev(9, Actor::Centre, 1, 30, booked())),
+        Err(TransitionError::Impossible { event_kind: EventKind::Rescheduled, .. })
+    ));
+    let cancelled = run(TaskKind::Delivery, &base)
+        .and_then(|s| s.apply(&ev(4, coordinator(), 2, 30, EventPayload::Cancelled { reason: String::new() })))
+        .expect("cancelled");
+    assert!(matches!(cancelled.apply(&ev(9, Actor::Centre, 1, 40, booked())), Err(TransitionError::Impossible { .. })));
+    // Delivered offline before the resident booked: the booking is kept, flagged, and changes nothing.
+    let mut late = base.to_vec();
+    late.push(ev(5, phone(1, S1), 3, 30, delivered()));
+    late.push(ev(6, Actor::Centre, 1, 40, booked()));
+    let s = fold(TASK, TaskKind::Delivery, &late);
+    assert_eq!(s.status, TaskStatus::Delivered);
+    assert_eq!(s.conflicts.len(), 1, "{:?}", s.conflicts);
+    assert_eq!(s.conflicts[0].kind, ConflictKind::DecisionAfterFact { status: TaskStatus::Delivered });
+    // A card recorded after a cancellation the phone had not seen is kept and changes nothing.
+    let mut after_cancel = base[..2].to_vec();
+    after_cancel.push(ev(7, coordinator(), 2, 20, EventPayload::Cancelled { reason: String::new() }));
+    after_cancel.push(ev(8, phone(1, S1), 2, 22, left()));
+    let s = fold(TASK, TaskKind::Delivery, &after_cancel);
+    assert_eq!((s.status, s.conflicts.len()), (TaskStatus::Cancelled, 0), "{:?}", s.conflicts);
+}
+
 // ---- properties ----
 
 /// A random history: up to four actors (a coordinator and three phones, two of them the same staff member's),
 /// each recording random events with its own increasing sequence numbers.
 fn history() -> impl Strategy<Value = (TaskKind, Vec<Envelope>)> {
     let kind = prop_oneof![Just(TaskKind::Delivery), Just(TaskKind::Pickup)];
-    let step = (0usize..4, 0usize..11, 0usize..4, -5i64..50, 1u128..25);
+    let step = (0usize..4, 0usize..13, 0usize..4, -5i64..50, 1u128..25);
     (kind, prop::collection::vec(step, 0..24)).prop_map(|(kind, steps)| {
         let actors = [coordinator(), phone(1, S1), phone(2, S2), phone(3, S1)];
         let mut seq = [0u64; 4];
@@ -308,7 +372,9 @@ fn history() -> impl Strategy<Value = (TaskKind, Vec<Envelope>)> {
                         staff: (who < 3).then_some(staff),
                         note: String::new(),
                     },
-                    _ => EventPayload::ProofRequested { note: String::new() },
+                    10 => EventPayload::ProofRequested { note: String::new() },
+                    11 => EventPayload::DoorCardLeft { card: "JX1:card".into() },
+                    _ => EventPayload::Rescheduled { at: Timestamp(clock[a] + 100), card: "JX1:card".into() },
                 };
                 ev(i as u128 + 1, actors[a], seq[a], clock[a], payload)
             })
