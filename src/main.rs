@@ -60,7 +60,7 @@ fn App() -> Element {
     // Where the phone is, for the walking order; refreshed every few minutes.
     use_future(move || async move {
         loop {
-            if let Some(fix) = platform::locate().await {
+            if let Some(fix) = platform::locate(false).await {
                 position.set(Some(fix.at));
             }
             platform::sleep(180_000).await;

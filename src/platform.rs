@@ -80,13 +80,13 @@ export function jx_camera_close() {
   if (stream) stream.getTracks().forEach((t) => t.stop());
   stream = null; video = null;
 }
-export function jx_locate() {
+export function jx_locate(maxAgeMs) {
   return new Promise((ok) => {
     if (!navigator.geolocation) { ok(null); return; }
     navigator.geolocation.getCurrentPosition(
       (p) => ok([p.coords.latitude, p.coords.longitude, p.coords.accuracy]),
       () => ok(null),
-      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: maxAgeMs });
   });
 }
 export function jx_can_speak() {
@@ -120,7 +120,7 @@ export function jx_parse_local(text) { const t = new Date(text).getTime(); retur
         pub fn jx_camera_open(id: &str) -> js_sys::Promise;
         pub fn jx_camera_frame() -> js_sys::Promise;
         pub fn jx_camera_close();
-        pub fn jx_locate() -> js_sys::Promise;
+        pub fn jx_locate(max_age_ms: u32) -> js_sys::Promise;
         pub fn jx_speak(text: &str) -> bool;
         pub fn jx_can_speak() -> bool;
         pub fn jx_pref(key: &str) -> Option<String>;
@@ -276,17 +276,21 @@ pub fn camera_close() {
     web::jx_camera_close();
 }
 
-/// The phone's position, if the platform gives one.
-pub async fn locate() -> Option<jx_core::event::Fix> {
+/// The phone's position, if the platform gives one: a fix at most a minute old for ordering the route, or (`fresh`)
+/// a new one for a handoff's proof, where a cached fix from the previous door would place it wrongly.
+pub async fn locate(fresh: bool) -> Option<jx_core::event::Fix> {
     #[cfg(target_arch = "wasm32")]
     {
-        let v = wasm_bindgen_futures::JsFuture::from(web::jx_locate()).await.ok()?;
+        let v = wasm_bindgen_futures::JsFuture::from(web::jx_locate(if fresh { 0 } else { 60_000 })).await.ok()?;
         let a: js_sys::Array = wasm_bindgen::JsCast::dyn_into(v).ok()?;
         let n = |i: u32| a.get(i).as_f64();
         Some(jx_core::event::Fix { at: jx_core::geo::LatLng { lat: n(0)?, lng: n(1)? }, accuracy_m: n(2)? as f32 })
     }
     #[cfg(not(target_arch = "wasm32"))]
-    None
+    {
+        let _ = fresh;
+        None
+    }
 }
 
 /// Now, in milliseconds since the Unix epoch.

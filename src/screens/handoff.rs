@@ -62,7 +62,7 @@ pub fn HandoffPage(task: TaskId) -> Element {
     let locate = use_callback(move |()| {
         spawn(async move {
             locating.set(true);
-            let fix = platform::locate().await;
+            let fix = platform::locate(true).await;
             locating.set(false);
             if let Some(fix) = fix {
                 run.call(Request::Locate { task, fix });

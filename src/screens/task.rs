@@ -40,7 +40,7 @@ pub fn TaskDetail(task: TaskView) -> Element {
     let t = task;
     let id = t.id;
     rsx! {
-        main { class: "screen task", "data-testid": "task",
+        main { class: "screen task", "data-testid": "task", "data-household": "{t.household}", "data-proxies": "{t.proxies.len()}",
             header { class: "bar",
                 Back { to: Screen::Tonight }
                 span { class: "short", "{t.short}" }

@@ -170,6 +170,7 @@ async function expectError(what, action, ms = 30000) {
 let coord; // the coordinator's API client
 let staffId;
 const tasks = { ids: [], pos: new Map(), done: [] };
+const household = {};
 let jpegPath;
 
 async function openTask(id, { shot } = {}) {
@@ -329,7 +330,8 @@ async function nextOpen(kind) {
   const rows = page.locator(kind ? `${OPEN_ROW}[data-kind="${kind}"]` : OPEN_ROW);
   for (const r of await rows.all()) {
     const id = await r.getAttribute('data-task');
-    if (!tasks.done.includes(id)) return id;
+    // The household-card and family-member deliveries are kept for their own step.
+    if (!tasks.done.includes(id) && id !== household.card?.task && id !== household.proxy?.task) return id;
   }
   throw new E2EError(`no open ${kind ?? ''} task row left on tonight`);
 }
@@ -372,6 +374,17 @@ await step('assign-60-tasks', async () => {
     await Promise.all(pick.slice(i, i + 6).map((t) => coord.post(`/tasks/${t.id}/decisions`, { assign: { staff: staffId } })));
   }
   tasks.ids = pick.map((t) => t.id);
+  // Two residents without phones: one gets a household card, another a family member who may receive for them.
+  const deliveries = pick.filter((t) => t.kind === 'delivery');
+  const [withCard, withProxy] = [deliveries[deliveries.length - 1].id, deliveries[deliveries.length - 2].id];
+  const residentOf = async (id) => (await coord.get(`/tasks/${id}`)).task.resident;
+  const rCard = await residentOf(withCard);
+  const card = await coord.post(`/residents/${rCard}/card`, {});
+  household.card = { task: withCard, resident: rCard, serial: card.serial, code: card.code, png: (await coord.bytes(`/residents/${rCard}/card?format=png`)).buf };
+  const rProxy = await residentOf(withProxy);
+  const proxy = await coord.post(`/residents/${rProxy}/proxies`, { name: '李小红', relation: '女儿' });
+  household.proxy = { task: withProxy, resident: rProxy, id: proxy.id, code: proxy.code };
+  log(`  household card No. ${card.serial} for the resident of ${withCard}; family member ${proxy.id} for the resident of ${withProxy}`);
   const route = await coord.get(`/staff/${staffId}/route`);
   for (const stop of route.stops) for (const t of stop.tasks) tasks.pos.set(t, stop.position);
   const placed = tasks.ids.filter((t) => tasks.pos.has(t)).length;
@@ -670,6 +683,68 @@ await step('door-card-booking', async () => {
   }
   await page.locator(`${ROW}[data-task="${tasks.failed}"] ${tid('booked-for')}`).first().waitFor({ state: 'visible', timeout: 60000 });
   await screens.shot(page, 'tonight-booked');
+});
+
+// Residents without phones, offline: one shows the household card kept at home, another's daughter receives with
+// her own code; both on the resident's screen, then synced and checked at the centre.
+async function deliverOnResidentScreen(id, confirm, label) {
+  const p = tasks.pos.get(id);
+  if (p) await context.setGeolocation({ latitude: p.lat, longitude: p.lng, accuracy: 8 });
+  const packet = await coord.qrPng(id, 'packet');
+  await page.locator(`${ROW}[data-task="${id}"]`).first().click({ timeout: 10000 });
+  await onScreen('task');
+  await click(tid('start-handoff'));
+  await waitHandoffStep('packet');
+  await page.locator(tid('packet-photo')).first().setInputFiles({ name: 'packet.png', mimeType: 'image/png', buffer: packet });
+  await waitHandoffStep('confirm');
+  await click(tid('resident-mode'));
+  await checkResidentScreen(label);
+  await confirm();
+  await waitHandoffStep('photo', 30000);
+  await page.locator(tid('handoff-photo')).first().setInputFiles(jpegPath);
+  await waitHandoffStep('rating', 30000);
+  await click(tid('rate-5'));
+  await waitHandoffStep('ready');
+  await click(tid('finish'));
+  await onScreen('tonight', 20000);
+  tasks.done.push(id);
+}
+
+await step('households-offline', async () => {
+  // The phone learns of the card and the family member on a pull once their codes' hashes are made.
+  for (const [id, attr, want] of [[household.card.task, 'data-household', 'true'], [household.proxy.task, 'data-proxies', '1']]) {
+    await until(`task ${id} to show ${attr}=${want} on the phone`, async () => {
+      await page.locator(`${ROW}[data-task="${id}"]`).first().click({ timeout: 10000 });
+      await onScreen('task');
+      const v = await page.locator(tid('task')).first().getAttribute(attr);
+      await click(tid('back'));
+      await onScreen('tonight');
+      return v === want;
+    }, { ms: 60000, every: 2000 });
+  }
+  await context.setOffline(true);
+  await deliverOnResidentScreen(household.card.task, async () => {
+    await click(tid('resident-way-card'));
+    await page.locator(tid('resident-card-photo')).first().setInputFiles({ name: 'household-card.png', mimeType: 'image/png', buffer: household.card.png });
+  }, 'household-card');
+  await deliverOnResidentScreen(household.proxy.task, async () => {
+    await click(tid(`resident-way-proxy-${household.proxy.id}`));
+    await screens.shot(page, 'resident-proxy');
+    await page.locator(tid('resident-code-input')).first().fill(household.proxy.code);
+    await click(tid('resident-code-submit'));
+  }, 'proxy');
+  await context.setOffline(false);
+  await waitChip('synced with nothing waiting', (c) => c.state === 'synced' && c.waiting === 0, 90000);
+  for (const [id, kind] of [[household.card.task, 'household_card'], [household.proxy.task, 'proxy']]) {
+    const d = await coord.get(`/tasks/${id}`);
+    const ev = d.history.find((e) => e.payload?.delivered);
+    const conf = ev?.payload.delivered.proof.confirmation;
+    if (d.state.status !== 'delivered' || !conf?.[kind]) throw new E2EError(`task ${id} is ${d.state.status} with confirmation ${JSON.stringify(conf)}, not a ${kind}`);
+    if (d.proof_gaps.length) throw new E2EError(`task ${id} has proof gaps at the centre: ${JSON.stringify(d.proof_gaps)}`);
+    if (kind === 'proxy' && conf.proxy.relation !== '女儿') throw new E2EError(`the handoff records the proxy as ${JSON.stringify(conf.proxy)}`);
+    summary.push([`${id.slice(-12)} delivered`, kind === 'proxy' ? `to family member ${conf.proxy.name} (${conf.proxy.relation})` : `household card No. ${household.card.serial}`]);
+  }
+  log('  a household card and a family member confirmed two deliveries offline; the centre finds no gap');
 });
 
 // The live viewfinder, on a second phone (a second browser whose camera is a file): Chromium's fake camera plays a
