@@ -374,18 +374,13 @@ pub fn parse_local(text: &str) -> Option<jx_core::Timestamp> {
     {
         // "2026-11-30T19:30", read as China Standard Time.
         let (d, t) = text.split_once('T')?;
-        let mut dp = d.split('-').map(|x| x.parse::<i64>().ok());
-        let (y, m, day) = (dp.next()??, dp.next()??, dp.next()??);
-        let mut tp = t.split(':').map(|x| x.parse::<i64>().ok());
-        let (h, min) = (tp.next()??, tp.next()??);
-        // Days from the civil date (Howard Hinnant's algorithm).
-        let y2 = if m <= 2 { y - 1 } else { y };
-        let era = y2.div_euclid(400);
-        let yoe = y2 - era * 400;
-        let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
-        Some(jx_core::Timestamp(((days * 24 + h - 8) * 60 + min) * 60_000))
+        let (from, _) = jx_core::time::ShanghaiDay::parse(d)?.span();
+        let (h, min) = t.split_once(':')?;
+        let (h, min) = (
+            h.parse::<i64>().ok().filter(|h| (0..24).contains(h))?,
+            min.get(..2)?.parse::<i64>().ok().filter(|m| (0..60).contains(m))?,
+        );
+        Some(jx_core::Timestamp(from + (h * 60 + min) * 60_000))
     }
 }
 

@@ -140,20 +140,9 @@ pub fn save_session(s: &Session) {
     }
 }
 
-/// Today's date in Shanghai, `YYYY-MM-DD`.
+/// The date in Shanghai at `ms`, `YYYY-MM-DD`.
 pub fn shanghai_day(ms: i64) -> String {
-    let days = (ms + 8 * 3_600_000).div_euclid(86_400_000);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    jx_core::time::ShanghaiDay::of(jx_core::Timestamp(ms)).to_string()
 }
 
 /// The desk, for a signed-in coordinator.

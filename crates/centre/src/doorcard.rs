@@ -40,6 +40,7 @@ use jx_core::model::TaskKind;
 use jx_core::state::{MAX_DELIVERY_ATTEMPTS, TaskStatus};
 use jx_core::token::{TokenError, TokenKind};
 use jx_core::{StaffId, TaskId, Timestamp};
+use jx_proof::render::esc;
 use serde::Deserialize;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
@@ -119,21 +120,6 @@ pub fn issue(tx: &mut dyn Tx, by: StaffId, count: u32, origin: &str, now: Timest
         out.push(PrintedCard { number, id, url: card_url(origin, &token) });
     }
     Ok(out)
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 const SHEET_CSS: &str = r#"

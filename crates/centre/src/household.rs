@@ -34,6 +34,7 @@ use jx_core::code::CodeHash;
 use jx_core::model::{HouseholdOnFile, ProxyOnFile, Task, mask_name};
 use jx_core::token::HouseholdCard;
 use jx_core::{ResidentId, StaffId, Timestamp};
+use jx_proof::render::esc;
 use serde::{Deserialize, Serialize};
 
 /// Most family members on file for one resident at a time.
@@ -502,21 +503,6 @@ async fn proxy_card(
 
 fn html(page: String) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// Large type for older eyes: the card is read at home, often without glasses.

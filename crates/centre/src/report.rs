@@ -12,89 +12,7 @@ use jx_core::wire::DayCount;
 use jx_core::{StaffId, Timestamp};
 use std::collections::BTreeMap;
 
-const DAY_MS: i64 = 86_400_000;
-/// Shanghai is UTC+8 all year.
-const SHANGHAI_MS: i64 = 8 * 3_600_000;
-
-/// A Shanghai calendar day, as days since 1970-01-01.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Day(pub i64);
-
-impl Day {
-    /// Parses `YYYY-MM-DD` (a real date, years 1970 to 9999).
-    pub fn parse(s: &str) -> Option<Day> {
-        let b = s.as_bytes();
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-            return None;
-        }
-        let num = |r: std::ops::Range<usize>| -> Option<i64> {
-            let part = s.get(r)?;
-            if !part.bytes().all(|c| c.is_ascii_digit()) {
-                return None;
-            }
-            part.parse().ok()
-        };
-        let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-        if y < 1970 || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
-            return None;
-        }
-        Some(Day(days_from_civil(y, m, d)))
-    }
-
-    /// The Shanghai day `at` falls on.
-    pub fn of(at: Timestamp) -> Day {
-        Day((at.millis() + SHANGHAI_MS).div_euclid(DAY_MS))
-    }
-
-    /// The first millisecond of the day, and the first of the next.
-    pub fn span(self) -> (i64, i64) {
-        let start = self.0 * DAY_MS - SHANGHAI_MS;
-        (start, start + DAY_MS)
-    }
-
-    pub fn plus(self, days: i64) -> Day {
-        Day(self.0 + days)
-    }
-}
-
-impl std::fmt::Display for Day {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (y, m, d) = civil_from_days(self.0);
-        write!(f, "{y:04}-{m:02}-{d:02}")
-    }
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
-}
+pub use jx_core::time::ShanghaiDay as Day;
 
 /// A `day` (or `until`) query value, or a 400 `bad_day`.
 pub fn parse_day(s: Option<&str>, name: &str) -> ApiResult<Day> {
@@ -257,42 +175,6 @@ pub fn week(tx: &mut dyn Tx, until: Day) -> ApiResult<Vec<DayCount>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn days_parse_strictly_and_print_back() {
-        for s in ["1970-01-01", "2024-02-29", "2026-11-29", "9999-12-31"] {
-            assert_eq!(Day::parse(s).map(|d| d.to_string()).as_deref(), Some(s));
-        }
-        assert_eq!(Day::parse("1970-01-01"), Some(Day(0)));
-        for bad in [
-            "",
-            "2026-11-31",
-            "2025-02-29",
-            "2026-13-01",
-            "2026-1-01",
-            "20261129",
-            "2026-11-2x",
-            "+026-11-29",
-            "1969-12-31",
-            "２０２６-11-29",
-        ] {
-            assert_eq!(Day::parse(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn a_shanghai_day_starts_at_four_pm_utc_the_day_before() {
-        let d = Day::parse("2026-11-29").expect("date");
-        let (from, to) = d.span();
-        // 2026-11-28T16:00:00Z.
-        assert_eq!(from, 1_795_881_600_000);
-        assert_eq!(to - from, DAY_MS);
-        assert_eq!(Day::of(Timestamp(from)), d);
-        assert_eq!(Day::of(Timestamp(from - 1)), d.plus(-1));
-        assert_eq!(Day::of(Timestamp(to - 1)), d);
-        // 19:05 Shanghai on the 29th.
-        assert_eq!(Day::of(Timestamp(1_795_950_300_000)), d);
-    }
 
     #[test]
     fn names_with_commas_and_quotes_are_quoted() {

@@ -139,7 +139,8 @@ pub struct SheetWords {
 /// Labels per A4 page: 3 columns × 7 rows of 63.5 × 38.1 mm, the common 21-up label stock.
 pub const LABELS_PER_PAGE: usize = 21;
 
-fn esc(s: &str) -> String {
+/// `s` escaped for HTML text and attribute values.
+pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
