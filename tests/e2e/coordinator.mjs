@@ -396,6 +396,47 @@ await step('history', async () => {
   await desk.locator(`${tid('drawer')} ${tid('close')}`).click();
 });
 
+await step('household-card-and-family', async () => {
+  // A resident without a phone: the coordinator issues their household card and registers their son.
+  await desk.locator(`${tid('staff')} tr[data-staff="${s01.staff}"]`).click();
+  const t = s01Tasks.find((x) => x.kind === 'delivery' && ![t1.id, t2.id].includes(x.id));
+  await desk.locator(`${tid('tasks')} tr[data-task="${t.id}"]`).click();
+  await onDesk(`${tid('drawer')} ${tid('household')}`, 15000);
+  await desk.locator(`${tid('drawer')} ${tid('issue-card')}`).click();
+  const issued = desk.locator(`${tid('drawer')} ${tid('card-issued')}`);
+  await issued.waitFor({ timeout: 15000 });
+  const code = await issued.getAttribute('data-code');
+  if (!/^\d{6}$/.test(code ?? '')) throw new E2EError(`the issued card's code is ${JSON.stringify(code)}`);
+  await desk.locator(`${tid('drawer')} ${tid('proxy-name')}`).fill('王小明');
+  await desk.locator(`${tid('drawer')} ${tid('proxy-relation')}`).fill('儿子');
+  await desk.locator(`${tid('drawer')} ${tid('add-proxy')}`).click();
+  await desk.locator(`${tid('drawer')} ${tid('proxy-added')}`).waitFor({ timeout: 15000 });
+  await until('the family member to be listed', async () => (await desk.locator(`${tid('drawer')} ${tid('proxies')} li`).count()) === 1);
+  await desk.locator(`${tid('drawer')} ${tid('print-card')}`).click();
+  const card = desk.frameLocator(tid('household-sheet'));
+  await card.locator('svg').first().waitFor({ timeout: 15000 });
+  const sheetText = await card.locator('body').innerText();
+  if (!sheetText.includes(code)) throw new E2EError('the printed household card does not show its 6-digit code');
+  await screens.shot(desk, 'household-card');
+  const resident = (await coord.get(`/tasks/${t.id}`)).task.resident;
+  const proxies = await coord.get(`/residents/${resident}/proxies`);
+  if (proxies.length !== 1 || proxies[0].relation !== '儿子') throw new E2EError(`the centre lists ${JSON.stringify(proxies)}`);
+  await desk.locator(`${tid('drawer')} ${tid('close')}`).click();
+});
+
+await step('door-cards-and-returns', async () => {
+  await tab('counter');
+  await desk.locator(tid('door-cards')).click();
+  const cards = desk.frameLocator(tid('label-sheet')).locator('.card[data-url]');
+  await until('40 door cards on the sheet', async () => (await cards.count()) === 40, { ms: 15000 });
+  const url = await cards.first().getAttribute('data-url');
+  if (!url?.startsWith(`${centre.origin}/d/`)) throw new E2EError(`a door card points at ${url}`);
+  await screens.shot(desk, 'door-cards');
+  await tab('exceptions');
+  await onDesk(tid('to-return'));
+  await screens.shot(desk, 'exceptions-to-return');
+});
+
 await step('report', async () => {
   await tab('report');
   await onDesk(`${tid('report')} tbody tr`, 20000);
