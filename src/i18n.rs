@@ -828,6 +828,7 @@ mod tests {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum D {
     DeskTitle,
+    SignIn,
     SignedInAs(String),
     SignOut,
     Offline,
@@ -963,6 +964,7 @@ pub fn desk(lang: Lang, msg: D) -> String {
         D::DeskTitle => p("泾小二 · 调度台", "Jing Xiaoer · coordinator's desk"),
         D::SignedInAs(n) => f(format!("调度员：{n}"), format!("Signed in: {n}")),
         D::SignOut => p("退出", "Sign out"),
+        D::SignIn => p("登录调度台", "Sign in to the desk"),
         D::Offline => p(
             "与中心的连接已断开。你的操作已保存在本机，连接恢复后自动发送。",
             "The line to the centre is down. What you do is kept on this device and sent when it is back.",

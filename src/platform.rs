@@ -108,6 +108,7 @@ export function jx_speak(text) {
 export function jx_pref(key) { try { return localStorage.getItem("jx." + key); } catch (e) { return null; } }
 export function jx_set_pref(key, value) { try { localStorage.setItem("jx." + key, value); } catch (e) {} }
 export function jx_origin() { return location.origin; }
+export function jx_go(url) { location.assign(url); }
 export function jx_clock(ms) {
   const d = new Date(ms);
   return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
@@ -126,6 +127,7 @@ export function jx_parse_local(text) { const t = new Date(text).getTime(); retur
         pub fn jx_pref(key: &str) -> Option<String>;
         pub fn jx_set_pref(key: &str, value: &str);
         pub fn jx_origin() -> String;
+        pub fn jx_go(url: &str);
         pub fn jx_clock(ms: f64) -> String;
         pub fn jx_parse_local(text: &str) -> Option<f64>;
     }
@@ -141,7 +143,7 @@ pub struct Client {
 impl Client {
     /// On the web: the worker starts on the first request.
     #[cfg(target_arch = "wasm32")]
-    pub fn new() -> Client {
+    pub(crate) fn new() -> Client {
         Client {}
     }
 
@@ -149,7 +151,7 @@ impl Client {
     /// folder), encrypted with a key from `JX_STORE_PIN` or, without one, the folder's `store.key` (see
     /// [`native_key`]).
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn new() -> Client {
+    pub(crate) fn new() -> Client {
         let dir = std::env::var("JX_DATA_DIR").unwrap_or_else(|_| "jx-phone".into());
         let pin = std::env::var("JX_STORE_PIN").ok();
         let key = match native_key(std::path::Path::new(&dir), pin.as_deref()) {
@@ -352,6 +354,14 @@ pub fn origin() -> String {
     return web::jx_origin();
     #[cfg(not(target_arch = "wasm32"))]
     "http://127.0.0.1:7878".into()
+}
+
+/// Goes to another page of the app (the web only: elsewhere every screen is in the one window).
+pub fn go(url: &str) {
+    #[cfg(target_arch = "wasm32")]
+    web::jx_go(url);
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = url;
 }
 
 /// "21:05" in the phone's time zone.

@@ -1,6 +1,7 @@
-// The service worker: keeps every file of this build so the app opens offline. The API is never cached; it
-// belongs to the engine's sync, which keeps its own state in the store. BUILD and FILES are filled in by
-// scripts/build-web.sh.
+// The service worker: keeps the staff app's files (FILES, fetched at install) so it opens offline; the coordinator's
+// desk (desk.html, desk/) is kept as it is first loaded, so a phone never downloads it. The API and the residents'
+// door-card pages (/d/…) are never cached: the API belongs to the engine's sync, which keeps its own state in the
+// store. BUILD and FILES are filled in by scripts/build-web.sh.
 const BUILD = "__BUILD__";
 const FILES = __FILES__;
 const CACHE = "jx-app-" + BUILD;
@@ -19,11 +20,15 @@ self.addEventListener("activate", (e) => {
 
 self.addEventListener("fetch", (e) => {
   const url = new URL(e.request.url);
-  if (e.request.method !== "GET" || url.origin !== location.origin || url.pathname.startsWith("/api/")) return;
-  // The app routes on the client: any page is index.html.
-  const key = e.request.mode === "navigate" ? "/index.html" : url.pathname;
+  if (e.request.method !== "GET" || url.origin !== location.origin) return;
+  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/d/")) return;
+  // The staff app routes on the client: any page but the desk's is index.html.
+  const key = e.request.mode === "navigate" && url.pathname !== "/desk.html" ? "/index.html" : url.pathname;
   e.respondWith(
-    caches.open(CACHE).then((c) => c.match(key)).then((hit) =>
-      hit || fetch(e.request).catch(() => new Response("offline: not part of the app", { status: 504 }))),
+    caches.open(CACHE).then((c) => c.match(key).then((hit) =>
+      hit || fetch(e.request).then((r) => {
+        if (r.ok) c.put(key, r.clone());
+        return r;
+      }).catch(() => new Response("offline: not part of the app", { status: 504 })))),
   );
 });

@@ -145,9 +145,80 @@ pub fn shanghai_day(ms: i64) -> String {
     jx_core::time::ShanghaiDay::of(jx_core::Timestamp(ms)).to_string()
 }
 
+/// The desk as its own app: the language and the look, the sign-in page, then the desk.
+#[component]
+pub fn DeskRoot() -> Element {
+    let lang = match try_use_context::<Signal<Lang>>() {
+        Some(l) => l,
+        None => {
+            use_context_provider(|| Signal::new(platform::pref("lang").map(|t| Lang::from_tag(&t)).unwrap_or_default()))
+        }
+    };
+    let look = match try_use_context::<Signal<crate::screens::Look>>() {
+        Some(l) => l,
+        None => use_context_provider(|| Signal::new(crate::screens::Look::saved())),
+    };
+    let session = use_context_provider(|| Signal::new(saved_session()));
+    let l = lang();
+    rsx! {
+        document::Style { {crate::THEME_CSS} }
+        div { class: look().class(), lang: l.tag(),
+            match session() {
+                Some(s) => rsx! { DeskApp { key: "{s.token}", session: s } },
+                None => rsx! { SignIn {} },
+            }
+        }
+    }
+}
+
+/// A coordinator signs in (a team member's login is told to use the phone app).
+#[component]
+fn SignIn() -> Element {
+    let lang = use_context::<Signal<Lang>>();
+    let mut session = use_context::<Signal<Option<Session>>>();
+    let mut url = use_signal(platform::origin);
+    let mut login = use_signal(String::new);
+    let mut password = use_signal(String::new);
+    let mut error = use_signal(|| None::<DeskError>);
+    let mut busy = use_signal(|| false);
+    let l = lang();
+    let submit = move |evt: FormEvent| async move {
+        evt.prevent_default();
+        busy.set(true);
+        let r = api::login(&url(), &login(), &password()).await;
+        busy.set(false);
+        match r {
+            Ok((s, _)) => {
+                password.set(String::new());
+                save_session(&s);
+                session.set(Some(s));
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    rsx! {
+        main { class: "screen enrol", "data-testid": "desk-sign-in",
+            header { class: "bar",
+                h1 { {desk(l, D::DeskTitle)} }
+                Switches {}
+            }
+            form { class: "card form", onsubmit: submit,
+                label { r#for: "centre-url", {crate::i18n::tr(l, crate::i18n::Msg::CentreUrl)} }
+                input { id: "centre-url", r#type: "url", value: "{url}", oninput: move |e| url.set(e.value()) }
+                label { r#for: "login", {crate::i18n::tr(l, crate::i18n::Msg::Login)} }
+                input { id: "login", autocomplete: "username", value: "{login}", oninput: move |e| login.set(e.value()) }
+                label { r#for: "password", {crate::i18n::tr(l, crate::i18n::Msg::Password)} }
+                input { id: "password", r#type: "password", autocomplete: "current-password", value: "{password}", oninput: move |e| password.set(e.value()) }
+                DeskErrorLine { error: error() }
+                button { class: "primary", r#type: "submit", disabled: busy(), "data-testid": "desk-sign-in-submit", {desk(l, D::SignIn)} }
+            }
+        }
+    }
+}
+
 /// The desk, for a signed-in coordinator.
 #[component]
-pub fn DeskApp(session: Session) -> Element {
+fn DeskApp(session: Session) -> Element {
     let lang = use_context::<Signal<Lang>>();
     let dk = use_context_provider(|| Desk {
         session: Signal::new(Some(session.clone())),
@@ -158,11 +229,11 @@ pub fn DeskApp(session: Session) -> Element {
         filter: Signal::new(Filter::default()),
         open: Signal::new(None),
     });
-    let mut screen = use_context::<Signal<crate::screens::Screen>>();
+    let mut outer = use_context::<Signal<Option<Session>>>();
     // Signed out (by the user, or the session ended): back to the sign-in page, the queue kept for next time.
     use_effect(move || {
         if (dk.session)().is_none() {
-            screen.set(crate::screens::Screen::Enrol);
+            outer.set(None);
         }
     });
     // The line to the centre: a heartbeat, and the queue sent as soon as the centre answers.

@@ -384,12 +384,13 @@ export async function drawSignature(page, locator) {
 // ---------------------------------------------------------------------------------------------------------------
 // Figures
 
-/** Every .wasm and .js under `dir` with raw and gzip -9 sizes. */
-export function webBuildSizes(dir) {
+/** Every .wasm and .js under `dir` (but paths matching `skip`) with raw and gzip -9 sizes. */
+export function webBuildSizes(dir, skip = null) {
   const files = [];
   const walk = (d) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
+      if (skip && skip.test(p)) continue;
       if (e.isDirectory()) walk(p);
       else if (/\.(wasm|js|mjs)$/.test(e.name)) {
         const buf = fs.readFileSync(p);

@@ -349,10 +349,12 @@ async function outboxRows() {
 
 await step('web-build-sizes', async () => {
   if (!fs.existsSync(WEB_DIR)) throw new E2EError(`no web build at ${WEB_DIR}: run scripts/build-web.sh`);
-  const sizes = webBuildSizes(WEB_DIR);
+  // What a phone downloads: everything but the coordinator's desk (its own page and module).
+  const sizes = webBuildSizes(WEB_DIR, /[\\/]desk$/);
   if (!sizes.wasm.length) throw new E2EError(`no .wasm under ${WEB_DIR}`);
   figures.web_build = sizes;
-  log(`  ${sizes.files.length} .wasm/.js files, ${kib(sizes.total.gzip9)} gzip -9`);
+  figures.desk_build = webBuildSizes(path.join(WEB_DIR, 'desk')).total;
+  log(`  the phone's download: ${sizes.files.length} .wasm/.js files, ${kib(sizes.total.gzip9)} gzip -9 (the desk, apart: ${kib(figures.desk_build.gzip9)})`);
 });
 
 await step('start-centre', async () => {
