@@ -42,9 +42,11 @@ function spawn() {
 }
 async function boot() {
   let last = null;
-  // After a reload the old page's worker may still hold the storage for a moment.
-  for (let i = 0; i < 40; i++) {
-    try { return await spawn(); } catch (e) { last = e; await new Promise((r) => setTimeout(r, 250)); }
+  // After a reload the old page's worker may still hold the storage for a moment: retry soon at first, then every
+  // 250 ms, for up to 10 s.
+  const until = Date.now() + 10000;
+  for (let i = 1; Date.now() < until; i++) {
+    try { return await spawn(); } catch (e) { last = e; await new Promise((r) => setTimeout(r, Math.min(250, 25 * i))); }
   }
   booting = null;
   throw last;
