@@ -451,6 +451,22 @@ await step('report', async () => {
   figures.week_today_done = today;
 });
 
+await step('sign-out-and-in', async () => {
+  await desk.locator(tid('sign-out')).click();
+  await onDesk(tid('desk-sign-in'), 15000);
+  await desk.reload({ waitUntil: 'domcontentloaded' });
+  await onDesk(tid('desk-sign-in'), 30000);
+  await desk.fill('#login', 's01');
+  await desk.fill('#password', 'jx-demo-2026');
+  await desk.locator(tid('desk-sign-in-submit')).click();
+  await until('a team member to be refused at the desk', async () => (await deskError()).length > 0);
+  await screens.shot(desk, 'desk-sign-in-refused');
+  await desk.fill('#login', 'c2');
+  await desk.locator(tid('desk-sign-in-submit')).click();
+  await onDesk(tid('desk'), 30000);
+  await onDesk(`${tid('compounds')} tbody tr`, 30000);
+});
+
 figures.ok = true;
 done();
 printTable('coordinator e2e', Object.entries(figures).filter(([k]) => !['suite', 'started_at'].includes(k)).map(([k, v]) => [k, JSON.stringify(v)]));
