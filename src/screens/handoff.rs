@@ -170,6 +170,36 @@ fn step_title(l: Lang, s: Step) -> String {
     )
 }
 
+/// A 6-digit code typed and checked: the task's slip, the household card's, a family member's. Its input is
+/// `#{name}` (`[data-testid={name}-input]`), its button `[data-testid={name}-submit]`.
+#[component]
+fn CodeForm(name: &'static str, label: String, busy: bool, on_code: EventHandler<String>) -> Element {
+    let lang = use_context::<Signal<Lang>>();
+    let mut code = use_signal(String::new);
+    let l = lang();
+    rsx! {
+        form {
+            class: "code-form",
+            onsubmit: move |e: FormEvent| {
+                e.prevent_default();
+                on_code.call(code());
+            },
+            label { r#for: name, {label} }
+            input {
+                id: name,
+                "data-testid": "{name}-input",
+                inputmode: "numeric",
+                autocomplete: "off",
+                maxlength: "6",
+                placeholder: tr(l, Msg::CodePlaceholder),
+                value: "{code}",
+                oninput: move |e| code.set(e.value()),
+            }
+            button { class: "primary", r#type: "submit", disabled: busy, "data-testid": "{name}-submit", {tr(l, Msg::CheckCode)} }
+        }
+    }
+}
+
 /// What the current step asks for.
 #[component]
 fn StepBody(
@@ -181,10 +211,7 @@ fn StepBody(
     household: Household,
 ) -> Element {
     let lang = use_context::<Signal<Lang>>();
-    let mut code = use_signal(String::new);
-    let mut hcode = use_signal(String::new);
     let mut proxy = use_signal(|| None::<u32>);
-    let mut pcode = use_signal(String::new);
     let mut witness = use_signal(String::new);
     let live = use_signal(|| false);
     let l = lang();
@@ -214,25 +241,7 @@ fn StepBody(
                 disabled: busy,
                 on_photo: move |photo| run.call(Request::ScanResident { task, photo }),
             }
-            form {
-                class: "code-form",
-                onsubmit: move |e: FormEvent| {
-                    e.prevent_default();
-                    run.call(Request::TypeCode { task, code: code() });
-                },
-                label { r#for: "code", {tr(l, Msg::OrTypeCode)} }
-                input {
-                    id: "code",
-                    "data-testid": "code-input",
-                    inputmode: "numeric",
-                    autocomplete: "off",
-                    maxlength: "6",
-                    placeholder: tr(l, Msg::CodePlaceholder),
-                    value: "{code}",
-                    oninput: move |e| code.set(e.value()),
-                }
-                button { class: "primary", r#type: "submit", disabled: busy, "data-testid": "code-submit", {tr(l, Msg::CheckCode)} }
-            }
+            CodeForm { name: "code", label: tr(l, Msg::OrTypeCode), busy, on_code: move |code| run.call(Request::TypeCode { task, code }) }
             p { class: "muted", {tr(l, Msg::OrSign)} }
             SignaturePad { disabled: busy, on_done: move |strokes| run.call(Request::Sign { task, strokes }) }
             if household.card {
@@ -244,15 +253,11 @@ fn StepBody(
                         disabled: busy,
                         on_photo: move |photo| run.call(Request::ScanHousehold { task, photo }),
                     }
-                    form {
-                        class: "code-form",
-                        onsubmit: move |e: FormEvent| {
-                            e.prevent_default();
-                            run.call(Request::TypeHouseholdCode { task, code: hcode() });
-                        },
-                        label { r#for: "household-code", {tr(l, Msg::OrTypeHouseholdCode)} }
-                        input { id: "household-code", "data-testid": "household-code-input", inputmode: "numeric", autocomplete: "off", maxlength: "6", value: "{hcode}", oninput: move |e| hcode.set(e.value()) }
-                        button { class: "primary", r#type: "submit", disabled: busy, "data-testid": "household-code-submit", {tr(l, Msg::CheckCode)} }
+                    CodeForm {
+                        name: "household-code",
+                        label: tr(l, Msg::OrTypeHouseholdCode),
+                        busy,
+                        on_code: move |code| run.call(Request::TypeHouseholdCode { task, code }),
                     }
                 }
             }
@@ -269,15 +274,11 @@ fn StepBody(
                         }
                     }
                     if let Some(id) = proxy() {
-                        form {
-                            class: "code-form",
-                            onsubmit: move |e: FormEvent| {
-                                e.prevent_default();
-                                run.call(Request::ProxyCode { task, proxy: id, code: pcode() });
-                            },
-                            label { r#for: "proxy-code", {tr(l, Msg::ProxyCodeAsk)} }
-                            input { id: "proxy-code", "data-testid": "proxy-code-input", inputmode: "numeric", autocomplete: "off", maxlength: "6", value: "{pcode}", oninput: move |e| pcode.set(e.value()) }
-                            button { class: "primary", r#type: "submit", disabled: busy, "data-testid": "proxy-code-submit", {tr(l, Msg::CheckCode)} }
+                        CodeForm {
+                            name: "proxy-code",
+                            label: tr(l, Msg::ProxyCodeAsk),
+                            busy,
+                            on_code: move |code| run.call(Request::ProxyCode { task, proxy: id, code }),
                         }
                     }
                 }
