@@ -411,17 +411,11 @@ async fn card(
             Ok((row, token, name))
         })
         .await?;
-    let render_err = |e: jx_proof::render::RenderError| ApiError::internal(e);
-    Ok(match format.as_str() {
-        "text" => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], token).into_response(),
-        "png" => ([(header::CONTENT_TYPE, "image/png")], jx_proof::render::png(&token, 8).map_err(render_err)?)
-            .into_response(),
-        "svg" => {
-            ([(header::CONTENT_TYPE, "image/svg+xml")], jx_proof::render::svg(&token, "100%").map_err(render_err)?)
-                .into_response()
-        }
-        _ => html(card_page(lang, &mask_name(&name), &row, &token).map_err(render_err)?),
-    })
+    if format != "html" {
+        return crate::routes::qr_response(token, &format);
+    }
+    let page = card_page(lang, &mask_name(&name), &row, &token).map_err(ApiError::internal)?;
+    Ok(html(page))
 }
 
 async fn add_proxy(

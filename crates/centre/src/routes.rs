@@ -657,8 +657,13 @@ async fn task_qr(
         return Err(ApiError::BadRequest("bad_format", format!("“{format}” is not svg, png or text")));
     }
     let token = st.db.call(move |conn| proof::token(conn, id, kind)).await?;
+    qr_response(token, &format)
+}
+
+/// A signed code as the answer asks: `png`, `text` (the token itself) or, for anything else, SVG.
+pub(crate) fn qr_response(token: String, format: &str) -> ApiResult<Response> {
     let render_err = |e: jx_proof::render::RenderError| ApiError::internal(e);
-    Ok(match format.as_str() {
+    Ok(match format {
         "png" => ([(header::CONTENT_TYPE, "image/png")], jx_proof::render::png(&token, 8).map_err(render_err)?)
             .into_response(),
         "text" => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], token).into_response(),
