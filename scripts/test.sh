@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
+# A clean run gains nothing from incremental compilation and its caches cost gigabytes of disk (CI once ran out).
+export CARGO_INCREMENTAL=0
+
 ensure_rust_target wasm32-unknown-unknown
 ensure_clang
 ensure_openssl_dev
