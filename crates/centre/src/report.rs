@@ -117,9 +117,9 @@ pub fn evening_csv(tx: &mut dyn Tx, day: Day) -> ApiResult<Vec<u8>> {
         let (login, name) = staff.get(&s.0).cloned().unwrap_or_default();
         let mut row = vec![
             compound.to_string(),
-            compounds.get(compound).cloned().unwrap_or_default(),
-            login,
-            name,
+            inert(compounds.get(compound).cloned().unwrap_or_default()),
+            inert(login),
+            inert(name),
             t.done.to_string(),
             t.failed.to_string(),
         ];
@@ -129,6 +129,13 @@ pub fn evening_csv(tx: &mut dyn Tx, day: Day) -> ApiResult<Vec<u8>> {
         row
     });
     csv_with_bom(records)
+}
+
+/// `text` made inert for a spreadsheet: a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is
+/// read as a formula by Excel and WPS, so such a name (from an import, or typed by a coordinator) gets a leading
+/// apostrophe and shows as the text it is.
+fn inert(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text }
 }
 
 /// The header and `records` as CSV (fields with commas, quotes or line breaks quoted), after a UTF-8 byte-order
@@ -188,6 +195,17 @@ mod tests {
         let back: Vec<String> = r.records().next().expect("a row").expect("parses").iter().map(String::from).collect();
         assert_eq!(back, row);
         assert_eq!(r.headers().expect("header").iter().collect::<Vec<_>>(), EVENING_COLUMNS);
+    }
+
+    #[test]
+    fn names_a_spreadsheet_would_run_as_formulas_are_made_text() {
+        assert_eq!(inert("=HYPERLINK(\"http://x\",\"点我\")".into()), "'=HYPERLINK(\"http://x\",\"点我\")");
+        for lead in ["+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(inert(lead.into()), format!("'{lead}"), "{lead:?}");
+        }
+        for plain in ["王小二", "桃园新村", "s01", "", "a=b", "'quoted"] {
+            assert_eq!(inert(plain.into()), plain);
+        }
     }
 
     #[test]
