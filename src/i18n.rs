@@ -808,6 +808,33 @@ mod tests {
     }
 
     #[test]
+    fn centre_refusals_read_in_chinese_and_keep_their_code() {
+        use crate::desk::api::DeskError;
+        let e = DeskError::Refused {
+            status: 409,
+            code: "too_many_proxies".into(),
+            message: "r7 already has 5 family members on file; remove one first".into(),
+        };
+        assert_eq!(desk_error(Lang::ZhCn, &e), "中心拒绝：这户登记的代收家属已满，请先移除一位。（too_many_proxies）");
+        assert_eq!(
+            desk_error(Lang::En, &e),
+            "The centre refused (too_many_proxies): r7 already has 5 family members on file; remove one first"
+        );
+        let unknown = DeskError::Refused { status: 400, code: "brand_new".into(), message: "why".into() };
+        assert_eq!(desk_error(Lang::ZhCn, &unknown), "中心拒绝（brand_new）：why");
+
+        let stored = "not_your_task: task 12 was never assigned to this staff member";
+        assert_eq!(outbox_refusal(Lang::ZhCn, stored), "中心拒绝：这件任务没有分派给你。（not_your_task）");
+        assert_eq!(
+            outbox_refusal(Lang::En, stored),
+            "The centre refused (not_your_task): task 12 was never assigned to this staff member"
+        );
+        // Not in the stored shape: shown as it is.
+        assert_eq!(outbox_refusal(Lang::ZhCn, "no colon here"), "no colon here");
+        assert_eq!(outbox_refusal(Lang::ZhCn, "Not A Code: x"), "Not A Code: x");
+    }
+
+    #[test]
     fn the_chip_counts_photos_with_events() {
         let s = SyncView {
             chip: Chip::Offline,
@@ -1126,6 +1153,61 @@ pub fn desk(lang: Lang, msg: D) -> String {
     }
 }
 
+/// What a refusal code of the centre means, in Chinese, for the codes a coordinator or a phone's outbox meets. The
+/// centre's own message is English and names the task or the limit; it stays the English text, and the fallback
+/// for a code this build does not know.
+pub fn centre_refusal_zh(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "bad_credentials" => "工号或密码不对。",
+        "locked_out" => "登录失败次数太多，请稍后再试或找协调员。",
+        "not_coordinator" => "只有协调员使用工作台；队员请在手机上登记。",
+        "coordinators_only" => "这项操作只有协调员可以做。",
+        "token_expired" | "unknown_token" | "unauthenticated" => "登录已过期，请重新登录。",
+        "device_revoked" => "这部手机已被协调员停用，需要重新登记。",
+        "not_assigned" => "这件任务还没有分派给任何人。",
+        "wrong_state" => "这件任务现在的状态不能做这一步（文件袋已领出、已交回或已办结）。",
+        "wrong_kind" => "代办收件的文件袋在门口封装，不从柜台领出。",
+        "not_a_label" => "这是居民的确认码，不是文件袋标签。",
+        "bad_signature" => "二维码的签名不对：可能是伪造的，或不是本中心打印的。",
+        "bad_code" => "这个二维码读不懂，或不是本中心的标签。",
+        "retired_key" => "这张二维码的签名密钥已停用，请重新打印。",
+        "impossible_transition" => "任务已经变了，这一步不能再做（可能已有人处理）。",
+        "not_a_conflict" => "这条记录已不在冲突里（可能已处理）。",
+        "not_settled" => "任务还没有办结，不能要求补交凭证。",
+        "too_many_proxies" => "这户登记的代收家属已满，请先移除一位。",
+        "bad_name" => "姓名为空或太长。",
+        "bad_relation" => "关系为空或太长。",
+        "bad_staff" | "missing_staff" => "没有这位队员。",
+        "bad_day" | "bad_evening" => "日期应写成 2026-11-29 这样。",
+        "not_found" => "中心找不到这条记录。",
+        "import_rejected" => "导入文件里有错误的行，一行都没有导入。",
+        "payload_too_large" => "文件太大。",
+        "not_your_task" => "这件任务没有分派给你。",
+        "unknown_task" => "中心没有这件任务。",
+        "chain_broken" | "id_reused" | "unsigned" => "这条记录的签名链不完整，请把手机交给协调员检查。",
+        _ => return None,
+    })
+}
+
+/// A refusal by the centre with `code` and its English `message`: in Chinese when the code is known.
+fn refusal(lang: Lang, code: &str, message: &str) -> String {
+    match (lang, centre_refusal_zh(code)) {
+        (Lang::ZhCn, Some(zh)) => format!("中心拒绝：{zh}（{code}）"),
+        (Lang::ZhCn, None) => format!("中心拒绝（{code}）：{message}"),
+        (Lang::En, _) => format!("The centre refused ({code}): {message}"),
+    }
+}
+
+/// An outbox line's stored refusal (`"code: message"`, as the phone kept it), in the user's language.
+pub fn outbox_refusal(lang: Lang, stored: &str) -> String {
+    match stored.split_once(": ") {
+        Some((code, message)) if !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => {
+            refusal(lang, code, message)
+        }
+        _ => stored.to_string(),
+    }
+}
+
 /// A failure of the desk's line to the centre, in the user's language.
 pub fn desk_error(lang: Lang, e: &crate::desk::api::DeskError) -> String {
     use crate::desk::api::DeskError::*;
@@ -1139,13 +1221,7 @@ pub fn desk_error(lang: Lang, e: &crate::desk::api::DeskError) -> String {
             "The centre cannot be reached: this is kept on this device and sent when it is back.",
         ),
         SignedOut => pick(lang, "登录已过期，请重新登录。", "Your session has ended; sign in again."),
-        Refused { message, code, .. } => {
-            if lang == Lang::ZhCn {
-                format!("中心拒绝（{code}）：{message}")
-            } else {
-                format!("The centre refused ({code}): {message}")
-            }
-        }
+        Refused { message, code, .. } => refusal(lang, code, message),
         Garbled(why) => {
             if lang == Lang::ZhCn {
                 format!("中心的回答无法读取：{why}")

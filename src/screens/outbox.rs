@@ -75,7 +75,7 @@ pub fn OutboxList(view: OutboxView) -> Element {
                         " · "
                         span { class: "status", {i18n::outbox_status(l, &line.status)} }
                         if let Some(r) = line.reason.as_deref() {
-                            p { class: "error small", "{r}" }
+                            p { class: "error small", {i18n::outbox_refusal(l, r)} }
                             p { class: "small", {tr(l, Msg::RejectedHelp)} }
                         }
                     }

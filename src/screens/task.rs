@@ -117,7 +117,7 @@ pub fn TaskDetail(task: TaskView) -> Element {
                                 " · " span { class: "outbox {o}", {i18n::outbox_status(l, o)} }
                             }
                             if let Some(r) = h.reason.as_deref() {
-                                p { class: "error small", "{r}" }
+                                p { class: "error small", {i18n::outbox_refusal(l, r)} }
                             }
                         }
                     }

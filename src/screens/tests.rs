@@ -182,9 +182,11 @@ fn the_outbox_shows_each_recorded_fact_and_a_refusal_says_why_and_what_to_do() {
     assert!(html.contains("data-status=\"pending\"") && html.contains("待发送"), "{html}");
     // The same line refused by the centre.
     v.lines[0].status = "rejected".into();
-    v.lines[0].reason = Some("sequence_gap".into());
-    let html = render(Lang::En, What::Outbox(v));
-    assert!(html.contains("sequence_gap") && html.contains("Ask the coordinator"), "{html}");
+    v.lines[0].reason = Some("not_your_task: task 12 was never assigned to this staff member".into());
+    let html = render(Lang::En, What::Outbox(v.clone()));
+    assert!(html.contains("task 12 was never assigned") && html.contains("Ask the coordinator"), "{html}");
+    let html = render(Lang::ZhCn, What::Outbox(v));
+    assert!(html.contains("中心拒绝：这件任务没有分派给你。") && html.contains("请联系协调员"), "{html}");
 }
 
 #[test]

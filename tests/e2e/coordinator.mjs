@@ -262,7 +262,7 @@ await step('counter-out', async () => {
   await desk.locator(tid('dir-out')).check();
   await desk.locator(tid('scan')).fill('not a label');
   await desk.locator(tid('scan')).press('Enter');
-  await until('a garbage scan to be refused', async () => (await deskError()).length > 0);
+  await until('a garbage scan to be refused, in Chinese', async () => (await deskError()).some((t) => t.includes('二维码读不懂') && t.includes('bad_code')));
   await screens.shot(desk, 'counter');
 });
 
@@ -459,7 +459,10 @@ await step('sign-out-and-in', async () => {
   await desk.fill('#login', 's01');
   await desk.fill('#password', 'jx-demo-2026');
   await desk.locator(tid('desk-sign-in-submit')).click();
-  await until('a team member to be refused at the desk', async () => (await deskError()).length > 0);
+  // The desk was left in English: the centre's own words; in Chinese, the translation, the code kept in both.
+  await until('a team member to be refused at the desk', async () => (await deskError()).some((t) => t.includes('not_coordinator') && t.includes('only coordinators')));
+  await desk.locator(tid('lang')).first().click();
+  await until('the refusal to read in Chinese', async () => (await deskError()).some((t) => t.includes('只有协调员使用工作台') && t.includes('not_coordinator')));
   await screens.shot(desk, 'desk-sign-in-refused');
   await desk.fill('#login', 'c2');
   await desk.locator(tid('desk-sign-in-submit')).click();
