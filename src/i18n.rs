@@ -193,6 +193,15 @@ pub enum Msg {
     Why,
     PhotosWaiting(u32),
     RejectedHelp,
+    // Proof added after a handoff
+    ProofAsked,
+    ProofAskedCount(u32),
+    ProofAskedTitle,
+    AddProofTitle,
+    AddProofHelp,
+    AddProofPhoto,
+    AddProofSubmit,
+    ProofAddedOk,
 }
 
 fn pick(lang: Lang, zh: &str, en: &str) -> String {
@@ -445,6 +454,23 @@ pub fn tr(lang: Lang, msg: Msg) -> String {
                 format!("{n} photos to upload")
             }
         }
+        Msg::ProofAsked => p("需补充证明", "Proof asked for"),
+        Msg::ProofAskedCount(n) => {
+            if zh {
+                format!("{n} 件需补充证明")
+            } else {
+                format!("{n} need more proof")
+            }
+        }
+        Msg::ProofAskedTitle => p("协调员要求补充这次交接的证明", "A coordinator asks for more proof of this handoff"),
+        Msg::AddProofTitle => p("补充证明", "Add proof"),
+        Msg::AddProofHelp => p(
+            "补拍一张照片，或写明当时的情况；保存在本机，下次同步时发到中心。",
+            "Take another photo or say what happened; it is kept on this phone and sent with the next sync.",
+        ),
+        Msg::AddProofPhoto => p("拍照补充", "Take a photo"),
+        Msg::AddProofSubmit => p("提交补充证明", "Send the added proof"),
+        Msg::ProofAddedOk => p("已保存，将随同步发到中心。", "Kept; it goes to the centre with the sync."),
         Msg::RejectedHelp => p(
             "中心拒收了这条记录。请联系协调员处理，记录仍保留在本机。",
             "The centre refused this record. Ask the coordinator; the record stays on this phone.",
@@ -492,6 +518,8 @@ pub fn event(lang: Lang, k: EventKind) -> String {
         DoorCardLeft => ("留下联系卡", "door card left"),
         Rescheduled => ("居民预约了下次上门", "resident booked the next visit"),
         ProofRequested => ("中心要求补充证明", "proof requested"),
+        ProofAdded => ("补充了证明", "proof added"),
+        ProofAccepted => ("中心认可了证明", "proof accepted"),
     };
     pick(lang, zh, en)
 }
@@ -690,6 +718,7 @@ pub fn error(lang: Lang, e: &EngineError) -> String {
             list.join(sep)
         }
         NotNow { .. } => p("这件任务现在不能这样操作。", "This task cannot take that now."),
+        NothingToAdd => p("请拍一张照片或写一句说明。", "Add a photo or a note."),
         NoHouseholdOnFile => p(
             "手机上没有这户的家庭卡记录：请先同步，或用其他方式确认。",
             "No household card on file for this resident: sync, or confirm another way.",
@@ -943,6 +972,9 @@ pub enum D {
     ReturnNote,
     AskForProof,
     AskProofNote,
+    AcceptProof,
+    AcceptProofNote,
+    ProofNote,
     ReassignTo,
     AcceptFact,
     AcceptNote,
@@ -1095,6 +1127,9 @@ pub fn desk(lang: Lang, msg: D) -> String {
         D::ReturnNote => p("调度员决定退回中心", "returned to the centre by a coordinator"),
         D::AskForProof => p("要求补充证明", "Ask for the missing proof"),
         D::AskProofNote => p("请补充本次交接缺少的证明", "please add the proof this handoff lacks"),
+        D::AcceptProof => p("认可现有证明", "Accept the proof as it is"),
+        D::ProofNote => p("给队员的说明（可不填）", "A word for the team member (optional)"),
+        D::AcceptProofNote => p("协调员已核对，认可本次交接的证明", "checked by a coordinator: the proof is accepted"),
         D::ReassignTo => p("改派", "Reassign"),
         D::AcceptFact => p("接受这条记录", "Accept this fact"),
         D::AcceptNote => p("调度员核实后接受", "accepted by a coordinator after checking"),

@@ -10,7 +10,7 @@ use dioxus::prelude::*;
 use jx_core::event::{Actor, Confirmation, Envelope, EventPayload};
 use jx_core::model::Task;
 use jx_core::proof::Gap;
-use jx_core::state::{ConflictKind, TaskState};
+use jx_core::state::{ConflictKind, TaskState, TaskStatus};
 use jx_core::wire::{Board, Decision, Exceptions, StaffLoad, TaskSummary};
 use jx_core::{StaffId, TaskId};
 use serde::Deserialize;
@@ -157,6 +157,13 @@ fn Section(title: String, testid: String, tasks: Vec<TaskSummary>, staff: Vec<St
                                             },
                                             {t(D::AskForProof)}
                                         }
+                                        button { class: "chip-button", "data-testid": "accept-proof",
+                                            onclick: move |_| async move {
+                                                let r = act(d, Action::Decide { task: task.id, decision: Decision::AcceptProof { note: desk(Lang::ZhCn, D::AcceptProofNote) } }).await;
+                                                error.set(r.err());
+                                            },
+                                            {t(D::AcceptProof)}
+                                        }
                                     },
                                 }
                             }
@@ -210,10 +217,16 @@ pub fn TaskDrawer(task: TaskId) -> Element {
     let staff = use_staff(d);
     let people = use_people(d);
     let mut error = use_signal(|| None::<DeskError>);
+    let mut proof_note = use_signal(String::new);
     let l = lang();
     let t = |m| desk(l, m);
     let staff = staff().unwrap_or_default();
     let people = people().unwrap_or_default();
+    // What the coordinator typed, or the standard words (in Chinese: the phone shows it to the team member).
+    let note_or = move |standard: D| {
+        let typed = proof_note.peek().trim().to_string();
+        if typed.is_empty() { desk(Lang::ZhCn, standard) } else { typed }
+    };
     let body = match detail() {
         Some(Some(Ok(x))) => x,
         Some(Some(Err(e))) => {
@@ -239,6 +252,33 @@ pub fn TaskDrawer(task: TaskId) -> Element {
             if !body.proof_gaps.is_empty() {
                 ul { class: "error", "data-testid": "gaps",
                     for g in body.proof_gaps.iter() { li { {gap(l, g)} } }
+                }
+            }
+            if matches!(st.status, TaskStatus::Delivered | TaskStatus::Collected | TaskStatus::HandedIn) {
+                div { class: "card proof", "data-testid": "proof-actions",
+                    label { r#for: "proof-note", {t(D::ProofNote)} }
+                    input { id: "proof-note", "data-testid": "proof-note", value: "{proof_note}",
+                        placeholder: desk(l, D::AskProofNote), oninput: move |e| proof_note.set(e.value()) }
+                    div { class: "actions",
+                        button { class: "chip-button", "data-testid": "drawer-ask-proof",
+                            onclick: move |_| async move {
+                                let note = note_or(D::AskProofNote);
+                                let r = act(d, Action::Decide { task, decision: Decision::AskForProof { note } }).await;
+                                if r.is_ok() { proof_note.set(String::new()); }
+                                error.set(r.err());
+                            },
+                            {t(D::AskForProof)}
+                        }
+                        button { class: "chip-button", "data-testid": "drawer-accept-proof",
+                            onclick: move |_| async move {
+                                let note = note_or(D::AcceptProofNote);
+                                let r = act(d, Action::Decide { task, decision: Decision::AcceptProof { note } }).await;
+                                if r.is_ok() { proof_note.set(String::new()); }
+                                error.set(r.err());
+                            },
+                            {t(D::AcceptProof)}
+                        }
+                    }
                 }
             }
             DeskErrorLine { error: error() }
@@ -303,6 +343,14 @@ fn HistoryItem(e: Envelope, people: Vec<Person>) -> Element {
     let (proof, extra) = match &e.payload {
         EventPayload::Delivered { proof } | EventPayload::Collected { proof, .. } => (Some(proof.clone()), None),
         EventPayload::AttemptFailed { reason: r, note, .. } => (None, Some(format!("{} {note}", reason(l, *r)))),
+        EventPayload::ProofRequested { note }
+        | EventPayload::ProofAdded { note, .. }
+        | EventPayload::ProofAccepted { note }
+        | EventPayload::ConflictAccepted { note, .. }
+            if !note.is_empty() =>
+        {
+            (None, Some(note.clone()))
+        }
         _ => (None, None),
     };
     rsx! {

@@ -60,6 +60,7 @@ fn decision_name(d: &Decision) -> &'static str {
         Decision::Cancel { .. } => "cancel",
         Decision::AcceptConflict { .. } => "accept_conflict",
         Decision::AskForProof { .. } => "ask_for_proof",
+        Decision::AcceptProof { .. } => "accept_proof",
     }
 }
 

@@ -3,11 +3,11 @@
 
 use crate::i18n::{self, Lang, Msg, tr};
 use crate::platform::{self, Client};
-use crate::screens::{Back, ErrorLine, Revision, Screen};
+use crate::screens::{Back, ErrorLine, PhotoButton, Revision, Screen};
 use dioxus::prelude::*;
 use jx_core::TaskId;
 use jx_engine::protocol::TaskView;
-use jx_engine::{Request, Response};
+use jx_engine::{EngineError, Request, Response};
 
 #[component]
 pub fn TaskPage(task: TaskId) -> Element {
@@ -105,6 +105,9 @@ pub fn TaskDetail(task: TaskView) -> Element {
                     }
                 }
             }
+            if t.can_add_proof {
+                AddProof { task: id, asked: t.proof_asked.clone() }
+            }
             section { class: "card history",
                 h3 { {tr(l, Msg::History)} }
                 ol {
@@ -123,6 +126,70 @@ pub fn TaskDetail(task: TaskView) -> Element {
                     }
                 }
             }
+        }
+    }
+}
+
+/// More proof for a handoff already recorded: a coordinator's request (with their note) when there is one, and a
+/// photo and a note to add. Kept on the phone and sent with the sync, like every fact.
+#[component]
+fn AddProof(task: TaskId, asked: Option<String>) -> Element {
+    let lang = use_context::<Signal<Lang>>();
+    let client = use_context::<Client>();
+    let mut revision = use_context::<Signal<Revision>>();
+    let mut note = use_signal(String::new);
+    let mut photo = use_signal(|| None::<Vec<u8>>);
+    let mut busy = use_signal(|| false);
+    let mut error = use_signal(|| None::<EngineError>);
+    let mut kept = use_signal(|| false);
+    let l = lang();
+    let submit = move |_| {
+        let client = client.clone();
+        async move {
+            busy.set(true);
+            error.set(None);
+            let ans = client.call(Request::AddProof { task, photo: photo(), note: note() }).await;
+            busy.set(false);
+            match ans {
+                Ok(_) => {
+                    photo.set(None);
+                    note.set(String::new());
+                    kept.set(true);
+                    let r = revision.peek().0;
+                    revision.set(Revision(r + 1));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    };
+    rsx! {
+        section { class: "card add-proof", "data-testid": "add-proof",
+            if let Some(why) = asked {
+                div { class: "error", role: "alert", "data-testid": "proof-asked-note",
+                    strong { {tr(l, Msg::ProofAskedTitle)} }
+                    if !why.is_empty() { p { "{why}" } }
+                }
+            }
+            h3 { {tr(l, Msg::AddProofTitle)} }
+            p { class: "muted small", {tr(l, Msg::AddProofHelp)} }
+            PhotoButton {
+                testid: "add-proof-photo",
+                label: tr(l, Msg::AddProofPhoto),
+                disabled: busy(),
+                on_photo: move |bytes| photo.set(Some(bytes)),
+            }
+            if photo().is_some() {
+                p { class: "muted", "data-testid": "add-proof-photo-taken", {tr(l, Msg::Done)} }
+            }
+            label { r#for: "add-proof-note", {tr(l, Msg::Note)} }
+            textarea { id: "add-proof-note", rows: "2", value: "{note}", oninput: move |e| note.set(e.value()) }
+            button { class: "primary", "data-testid": "add-proof-submit", disabled: busy(), onclick: submit,
+                {tr(l, Msg::AddProofSubmit)}
+            }
+            if kept() {
+                p { class: "ok", role: "status", "data-testid": "proof-added", {tr(l, Msg::ProofAddedOk)} }
+            }
+            ErrorLine { error: error() }
         }
     }
 }

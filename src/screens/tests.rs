@@ -160,6 +160,30 @@ fn a_task_shows_the_masked_phone_with_a_call_button_and_what_proof_it_needs() {
 }
 
 #[test]
+fn a_handed_over_task_offers_to_add_proof_and_shows_the_coordinators_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = engine(dir.path(), 3);
+    let town = demo_town();
+    let Response::Task(open) = ask(&e, Request::Task { task: town.tasks[0].id }) else { panic!("task") };
+    let html = render(Lang::ZhCn, What::Task(open.clone()));
+    assert!(!html.contains("data-testid=\"add-proof\""), "nothing handed over yet: {html}");
+
+    let mut t = open;
+    t.status = jx_core::TaskStatus::Delivered;
+    t.open = false;
+    t.can_add_proof = true;
+    let html = render(Lang::ZhCn, What::Task(t.clone()));
+    assert!(html.contains("data-testid=\"add-proof\"") && html.contains("补充证明"), "{html}");
+    assert!(!html.contains("proof-asked-note"), "no request, no alert: {html}");
+    t.proof_asked = Some("请补拍门牌".into());
+    let html = render(Lang::ZhCn, What::Task(t.clone()));
+    assert!(html.contains("data-testid=\"proof-asked-note\"") && html.contains("请补拍门牌"), "{html}");
+    assert!(html.contains("协调员要求补充这次交接的证明"), "{html}");
+    let en = render(Lang::En, What::Task(t));
+    assert!(en.contains("A coordinator asks for more proof") && en.contains("Send the added proof"), "{en}");
+}
+
+#[test]
 fn the_outbox_shows_each_recorded_fact_and_a_refusal_says_why_and_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let e = engine(dir.path(), 3);

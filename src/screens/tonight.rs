@@ -52,6 +52,9 @@ pub fn TonightView(tonight: Tonight) -> Element {
                 if t.conflicts > 0 {
                     span { class: "badge warn", {tr(l, Msg::Conflicts(t.conflicts))} }
                 }
+                if t.proof_asked > 0 {
+                    span { class: "badge warn", "data-testid": "proof-asked-count", {tr(l, Msg::ProofAskedCount(t.proof_asked))} }
+                }
                 button { class: "chip-button", "data-testid": "open-outbox", onclick: move |_| screen.set(Screen::Outbox),
                     {tr(l, Msg::Outbox)}
                 }
@@ -114,6 +117,9 @@ fn StopCard(stop: Stop) -> Element {
                             }
                             if row.must_return {
                                 span { class: "badge warn", "data-testid": "must-return", {tr(l, Msg::MustReturn)} }
+                            }
+                            if row.proof_asked {
+                                span { class: "badge warn", "data-testid": "proof-asked", {tr(l, Msg::ProofAsked)} }
                             }
                             if let Some(at) = row.booked_for {
                                 span { class: "badge", "data-testid": "booked-for", {tr(l, Msg::BookedFor(crate::desk::shanghai_day(at.0).get(5..).unwrap_or_default().to_string()))} }

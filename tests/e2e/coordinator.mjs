@@ -3,7 +3,8 @@
 // the automatic assignment, move two tasks by hand, apply; filter the board from the map; print a staff member's
 // labels and decode every QR on the sheet; scan a packet out at the counter. Then a staff phone (a second browser
 // context, 390×844) completes a delivery and the board shows it once it has synced; a task reassigned while that
-// phone is offline and then delivered by it shows as a conflict and is resolved from the exceptions. The desk
+// phone is offline and then delivered by it shows as a conflict and is resolved from the exceptions; the coordinator
+// asks for more proof of a delivery, the phone adds a photo and a note, and the desk accepts it. The desk
 // loses its line, keeps a counter scan through a reload, and sends it when the line is back. The report and the
 // week's chart close the evening. Screenshots of every screen go to target/e2e-screens/coordinator/.
 //
@@ -394,6 +395,56 @@ await step('history', async () => {
   await until('the delivery photo to load', async () => desk.locator(`${tid('drawer')} ${tid('photo')}`).first().evaluate((i) => i.complete && i.naturalWidth > 0).catch(() => false), { ms: 15000 });
   await screens.shot(desk, 'task-history');
   await desk.locator(`${tid('drawer')} ${tid('close')}`).click();
+});
+
+await step('proof-asked-and-added', async () => {
+  // The coordinator asks for more proof of the phone's delivery; the phone shows the request, the team member adds
+  // a photo and a note; the desk sees them and accepts the proof.
+  const drawerEvent = (kind) => desk.locator(`${tid('drawer')} ${tid('event')}[data-kind="${kind}"]`);
+  const openDrawer = async () => {
+    await tab('board');
+    await desk.locator(`${tid('staff')} tr[data-staff="${s01.staff}"]`).click();
+    await desk.locator(`${tid('tasks')} tr[data-task="${t1.id}"]`).click();
+    await onDesk(`${tid('drawer')}[data-task="${t1.id}"] ${tid('proof-actions')}`, 15000);
+  };
+  await openDrawer();
+  await desk.locator(`${tid('drawer')} ${tid('proof-note')}`).fill('请补拍门牌号');
+  await desk.locator(`${tid('drawer')} ${tid('drawer-ask-proof')}`).click();
+  await until('the request in the task history', async () => (await drawerEvent('proof_requested').count()) === 1, { ms: 15000 });
+  await screens.shot(desk, 'proof-asked');
+  await desk.locator(`${tid('drawer')} ${tid('close')}`).click();
+
+  const row = phone.locator(`${tid('task-row')}[data-task="${t1.id}"]`);
+  await row.locator(tid('proof-asked')).first().waitFor({ state: 'visible', timeout: 60000 });
+  await phoneOn(tid('proof-asked-count'));
+  await screens.shot(phone, 'phone-proof-asked');
+  await row.click();
+  await phoneOn(tid('proof-asked-note'));
+  const asked = await phone.locator(tid('proof-asked-note')).innerText();
+  if (!asked.includes('请补拍门牌号')) throw new E2EError(`the phone shows the request without the coordinator's words: ${asked}`);
+  await phone.locator(tid('add-proof-photo')).setInputFiles(jpeg);
+  await phoneOn(tid('add-proof-photo-taken'));
+  await phone.fill('#add-proof-note', '门牌在楼道左侧');
+  await phone.locator(tid('add-proof-submit')).click();
+  await phoneOn(tid('proof-added'));
+  await until('the request to be answered on the phone', async () => (await phone.locator(tid('proof-asked-note')).count()) === 0, { ms: 10000 });
+  await screens.shot(phone, 'phone-proof-added');
+  await phone.locator(tid('back')).first().click();
+  await phoneOn(tid('tonight'));
+  if (await row.locator(tid('proof-asked')).count()) throw new E2EError('the route still asks for proof after it was added');
+  await phoneSynced(90000);
+
+  const g = await coord.get(`/tasks/${t1.id}`);
+  const added = g.history.map((e) => e.payload?.proof_added).find(Boolean);
+  if (!added || added.photos.length !== 1 || added.note !== '门牌在楼道左侧') throw new E2EError(`the added proof at the centre: ${JSON.stringify(added)}`);
+  await openDrawer();
+  await until('the added photo to load on the desk', async () => drawerEvent('proof_added').locator(tid('photo')).first().evaluate((i) => i.complete && i.naturalWidth > 0).catch(() => false), { ms: 20000 });
+  await drawerEvent('proof_added').scrollIntoViewIfNeeded();
+  await screens.shot(desk, 'proof-added');
+  await desk.locator(`${tid('drawer')} ${tid('drawer-accept-proof')}`).click();
+  await until('the acceptance in the task history', async () => (await drawerEvent('proof_accepted').count()) === 1, { ms: 15000 });
+  await desk.locator(`${tid('drawer')} ${tid('close')}`).click();
+  log(`  proof asked for ${t1.id} from the desk, added on the phone with a photo, seen and accepted on the desk`);
 });
 
 await step('household-card-and-family', async () => {

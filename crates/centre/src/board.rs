@@ -6,7 +6,7 @@ use crate::log::json;
 use crate::params;
 use crate::proof;
 use crate::sql::{Tx, Value};
-use jx_core::event::Envelope;
+use jx_core::event::{Envelope, EventPayload};
 use jx_core::model::{StaffHome, Task};
 use jx_core::proof::Gap;
 use jx_core::state::{TaskState, TaskStatus};
@@ -154,7 +154,8 @@ pub fn progress(tx: &mut dyn Tx) -> ApiResult<Vec<CompoundProgress>> {
         .collect()
 }
 
-/// The board's exceptions; a handoff more than `far_m` metres outside its compound counts as a proof gap.
+/// The board's exceptions; a handoff more than `far_m` metres outside its compound counts as a proof gap, and a
+/// settled task whose proof a coordinator accepted is no longer listed as missing proof.
 pub fn exceptions(tx: &mut dyn Tx, far_m: f64) -> ApiResult<Exceptions> {
     let order = "ORDER BY t.compound, t.building";
     let failed_attempts = query(tx, &format!("WHERE t.status = 'attempt_failed' {order}"), params![])?;
@@ -171,13 +172,18 @@ pub fn exceptions(tx: &mut dyn Tx, far_m: f64) -> ApiResult<Exceptions> {
     let settled = query(tx, &format!("WHERE t.status IN ('delivered', 'collected', 'handed_in') {order}"), params![])?;
     let mut missing_proof = Vec::new();
     for s in settled {
+        let events = log::accepted_events(tx, s.id)?;
+        // A coordinator looked at it and accepted the proof as it stands.
+        if events.iter().any(|e| matches!(e.payload, EventPayload::ProofAccepted { .. })) {
+            continue;
+        }
         let gaps = if s.missing_blobs > 0 {
             true
         } else {
             let Some((task, _)) = log::load_task(tx, s.id)? else { continue };
             let mut any = false;
-            for e in log::accepted_events(tx, s.id)? {
-                if !proof::gaps(tx, &task, &e, far_m)?.is_empty() {
+            for e in &events {
+                if !proof::gaps(tx, &task, e, far_m)?.is_empty() {
                     any = true;
                     break;
                 }

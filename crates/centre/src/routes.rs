@@ -416,15 +416,12 @@ async fn decide(
                     EventPayload::ConflictAccepted { event, staff, note }
                 }
                 Decision::AskForProof { note } => {
-                    let (_, s) = log::load_task(tx, id)?
-                        .ok_or_else(|| ApiError::NotFound(format!("task {id} does not exist")))?;
-                    if !matches!(s.status, TaskStatus::Delivered | TaskStatus::Collected | TaskStatus::HandedIn) {
-                        return Err(ApiError::Conflict(
-                            "not_settled",
-                            format!("task {id} is {}: proof can be asked for only after a handoff", s.status),
-                        ));
-                    }
+                    handed_over(tx, id)?;
                     EventPayload::ProofRequested { note }
+                }
+                Decision::AcceptProof { note } => {
+                    handed_over(tx, id)?;
+                    EventPayload::ProofAccepted { note }
                 }
             };
             let kind = payload.kind();
@@ -447,6 +444,18 @@ async fn decide(
         })
         .await?;
     Ok(Json(state))
+}
+
+/// Refuses, with a clear reason, a decision about the proof of task `id` before its packet was handed over.
+fn handed_over(tx: &mut dyn crate::sql::Tx, id: TaskId) -> ApiResult<()> {
+    let (_, s) = log::load_task(tx, id)?.ok_or_else(|| ApiError::NotFound(format!("task {id} does not exist")))?;
+    if matches!(s.status, TaskStatus::Delivered | TaskStatus::Collected | TaskStatus::HandedIn) {
+        return Ok(());
+    }
+    Err(ApiError::Conflict(
+        "not_settled",
+        format!("task {id} is {}: proof is asked for or accepted only after a handoff", s.status),
+    ))
 }
 
 /// Whom accepting the conflict of `event` on task `id` makes the assignee: for a fact from someone who was not the

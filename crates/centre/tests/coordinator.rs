@@ -400,6 +400,77 @@ async fn proof_is_asked_for_only_after_a_handoff_and_reaches_the_phone() {
 }
 
 #[tokio::test]
+async fn proof_added_by_the_phone_reaches_the_desk_and_accepted_proof_leaves_the_exceptions() {
+    let c = centre().await;
+    let coord = c.coordinator().await;
+    let mut phone = c.phone(1).await;
+    let tasks = open_tasks(&c, &coord, "created", 2).await;
+    let (t, open) = (tasks[0].id, tasks[1].id);
+    for id in [t, open] {
+        ok(&c, &coord, id, Decision::Assign { staff: StaffId(1) }).await;
+    }
+    let photo_bytes = b"\xFF\xD8\xFF\xE0 a second photo of the packet on the doormat".to_vec();
+    let photo = jx_core::bytes::Sha256::of(&photo_bytes);
+    let added =
+        |photos: Vec<jx_core::bytes::Sha256>| EventPayload::ProofAdded { photos, note: "门牌照片补拍".into() };
+
+    // Nothing handed over yet: proof cannot be added to it, or accepted.
+    let early = phone.record(open, added(vec![]), far_future());
+    let (_, body) = c.push(&phone, &[early]).await;
+    assert_eq!(body["results"][0]["outcome"]["rejected"]["code"], "impossible_transition", "{body}");
+    let (status, body) = c.decide(&coord, open, Decision::AcceptProof { note: String::new() }).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, Some("not_settled")), "{body}");
+
+    // Delivered without the proof its policy asks for: on the exceptions list.
+    let handoff = phone.record(t, delivered(None), far_future());
+    c.push(&phone, &[handoff]).await;
+    let missing = |ex: &Value| ex["missing_proof"].as_array().expect("list").iter().any(|s| s["id"] == t.to_string());
+    let (_, ex) = c.call(Method::GET, "/exceptions", Some(&coord), None).await;
+    assert!(missing(&ex), "{ex}");
+    ok(&c, &coord, t, Decision::AskForProof { note: "请补拍门牌".into() }).await;
+
+    // The phone's answer: a photo and a note, a fact in its signed chain. Until the photo's bytes arrive, the task
+    // counts it among its missing blobs.
+    // (Stamped after the request it answers, as a phone that pulled it stamps it.)
+    let answer = phone.record(t, added(vec![photo]), far_future() + 10);
+    let (_, body) = c.push(&phone, std::slice::from_ref(&answer)).await;
+    assert_eq!(body["results"][0]["outcome"], "accepted", "{body}");
+    assert_eq!(summary(&c, &coord, t).await.missing_blobs, 1);
+    let res = c
+        .http
+        .put(format!("{}/blobs/{photo}", c.url))
+        .bearer_auth(&phone.token)
+        .header("content-type", "image/jpeg")
+        .body(photo_bytes.clone())
+        .send()
+        .await
+        .expect("sent");
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(summary(&c, &coord, t).await.missing_blobs, 0);
+    let d = detail(&c, &coord, t).await;
+    assert_eq!(history_kinds(&d)[history_kinds(&d).len() - 2..], ["proof_requested", "proof_added"]);
+    let res = c.http.get(format!("{}/blobs/{photo}", c.url)).bearer_auth(&coord).send().await.expect("sent");
+    assert_eq!(res.bytes().await.expect("bytes").to_vec(), photo_bytes, "the coordinator sees the added photo");
+    // The handoff itself still lacks what its policy asked for: the coordinator judges.
+    let (_, ex) = c.call(Method::GET, "/exceptions", Some(&coord), None).await;
+    assert!(missing(&ex), "{ex}");
+
+    let first = c.pull(&phone, "", 100).await;
+    let before = state(&c, &coord, t).await;
+    let after: TaskState =
+        serde_json::from_value(ok(&c, &coord, t, Decision::AcceptProof { note: "已电话核实".into() }).await)
+            .expect("state");
+    assert_eq!(TaskState { applied: before.applied.clone(), ..after }, before, "no state changes");
+    let (_, ex) = c.call(Method::GET, "/exceptions", Some(&coord), None).await;
+    assert!(!missing(&ex), "accepted proof leaves the list: {ex}");
+    assert!(audit_actions(&c, &coord, t).await.iter().any(|(a, _, _)| a == "proof_accepted"));
+    let next = c.pull(&phone, &first.cursor, 100).await;
+    let history = upserted(&next, t).expect("the acceptance reaches the phone");
+    assert!(history.iter().any(|h| matches!(&h.payload, EventPayload::ProofAccepted { note } if note == "已电话核实")));
+    assert!(history.iter().any(|h| h.id == answer.id), "the phone's own answer is in the history it pulls");
+}
+
+#[tokio::test]
 async fn the_counter_checks_packets_out_and_in_by_their_labels() {
     let c = centre().await;
     let coord = c.coordinator().await;

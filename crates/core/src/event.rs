@@ -190,6 +190,18 @@ pub enum EventPayload {
         at: Timestamp,
         card: String,
     },
+    /// The staff member adds proof to a handoff already recorded (a coordinator asked for it with
+    /// [`EventPayload::ProofRequested`], or they noticed a photo was missing): more photos and what they say about
+    /// it. A device fact, not a handoff: it changes no state and is possible only once the packet was handed over.
+    ProofAdded {
+        photos: Vec<Sha256>,
+        note: String,
+    },
+    /// A coordinator has looked at a settled handoff's proof (with what was added to it) and accepts it: the task
+    /// leaves the list of incomplete proof. It changes no state.
+    ProofAccepted {
+        note: String,
+    },
 }
 
 /// The name of an event's kind, for errors, logs and queries (never any of its contents).
@@ -209,6 +221,8 @@ pub enum EventKind {
     ProofRequested,
     DoorCardLeft,
     Rescheduled,
+    ProofAdded,
+    ProofAccepted,
 }
 
 impl EventKind {
@@ -227,14 +241,23 @@ impl EventKind {
             EventKind::ProofRequested => "proof_requested",
             EventKind::DoorCardLeft => "door_card_left",
             EventKind::Rescheduled => "rescheduled",
+            EventKind::ProofAdded => "proof_added",
+            EventKind::ProofAccepted => "proof_accepted",
         }
     }
 
     /// Facts a staff phone records at a door; the others are coordinators' decisions at the centre.
-    /// `DoorCardLeft` is one: only a phone records it, signed in its chain; it is not a handoff (see
-    /// [`EventKind::is_handoff`]).
+    /// `DoorCardLeft` and `ProofAdded` are facts: only a phone records them, signed in its chain; they are not
+    /// handoffs (see [`EventKind::is_handoff`]).
     pub fn is_device_fact(self) -> bool {
-        matches!(self, EventKind::Delivered | EventKind::AttemptFailed | EventKind::Collected | EventKind::DoorCardLeft)
+        matches!(
+            self,
+            EventKind::Delivered
+                | EventKind::AttemptFailed
+                | EventKind::Collected
+                | EventKind::DoorCardLeft
+                | EventKind::ProofAdded
+        )
     }
 
     /// A handoff at a door: what a proof policy is checked against.
@@ -265,6 +288,8 @@ impl EventPayload {
             EventPayload::ProofRequested { .. } => EventKind::ProofRequested,
             EventPayload::DoorCardLeft { .. } => EventKind::DoorCardLeft,
             EventPayload::Rescheduled { .. } => EventKind::Rescheduled,
+            EventPayload::ProofAdded { .. } => EventKind::ProofAdded,
+            EventPayload::ProofAccepted { .. } => EventKind::ProofAccepted,
         }
     }
 
@@ -275,7 +300,7 @@ impl EventPayload {
             EventPayload::Collected { proof, materials } => {
                 proof.blobs().chain(materials.iter().filter_map(|m| m.photo)).collect()
             }
-            EventPayload::AttemptFailed { photos, .. } => photos.clone(),
+            EventPayload::AttemptFailed { photos, .. } | EventPayload::ProofAdded { photos, .. } => photos.clone(),
             _ => Vec::new(),
         }
     }
@@ -518,6 +543,26 @@ mod tests {
         assert_eq!((left.kind().as_str(), booked.kind().as_str()), ("door_card_left", "rescheduled"));
         for payload in [left, booked] {
             assert!(payload.blobs().is_empty());
+            let e = Envelope { payload, ..sample() };
+            assert_eq!(Envelope::decode(&e.encode()), Ok(e.clone()));
+            let back: Envelope = serde_json::from_str(&serde_json::to_string(&e).expect("json")).expect("parses");
+            assert_eq!(back.signed_bytes(), e.signed_bytes());
+        }
+    }
+
+    #[test]
+    fn added_and_accepted_proof_are_appended_and_round_trip() {
+        let index = |p: &EventPayload| postcard::to_allocvec(p).expect("encodes")[0];
+        let photo = Sha256::of(b"the packet on the doormat");
+        let added = EventPayload::ProofAdded { photos: vec![photo], note: "居民不在，交给了女儿".into() };
+        let accepted = EventPayload::ProofAccepted { note: "已电话核实".into() };
+        assert_eq!((index(&added), index(&accepted)), (13, 14));
+        assert!(added.kind().is_device_fact() && !added.kind().is_handoff());
+        assert!(!accepted.kind().is_device_fact());
+        assert_eq!((added.kind().as_str(), accepted.kind().as_str()), ("proof_added", "proof_accepted"));
+        assert_eq!(added.blobs(), vec![photo]);
+        assert!(accepted.blobs().is_empty());
+        for payload in [added, accepted] {
             let e = Envelope { payload, ..sample() };
             assert_eq!(Envelope::decode(&e.encode()), Ok(e.clone()));
             let back: Envelope = serde_json::from_str(&serde_json::to_string(&e).expect("json")).expect("parses");

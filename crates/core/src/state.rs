@@ -20,7 +20,9 @@
 //! A coordinator's [`EventPayload::ConflictAccepted`] clears the conflict of the event it names (and, for a fact
 //! from someone who was not the assignee, makes that person the assignee: they did the handoff); naming an event
 //! that is not among the task's conflicts is impossible. [`EventPayload::ProofRequested`] asks the assignee for
-//! better proof of a settled handoff (delivered, collected, handed in) and changes nothing.
+//! better proof of a settled handoff (delivered, collected, handed in) and changes nothing; so do the phone's answer
+//! ([`EventPayload::ProofAdded`], more photos and a note: a device fact, but no handoff and never a conflict) and a
+//! coordinator's [`EventPayload::ProofAccepted`]. All three are impossible before the packet was handed over.
 //!
 //! ## Door cards
 //! [`EventPayload::DoorCardLeft`] is a device fact (only a phone records it, in its signed chain, right after the
@@ -323,7 +325,9 @@ impl TaskState {
                     next.assignee = Some(*staff);
                 }
             }
-            EventPayload::ProofRequested { .. } => match s {
+            EventPayload::ProofRequested { .. }
+            | EventPayload::ProofAdded { .. }
+            | EventPayload::ProofAccepted { .. } => match s {
                 Delivered | Collected | HandedIn => {}
                 _ => return Err(impossible()),
             },

@@ -167,6 +167,11 @@ pub enum Decision {
     AskForProof {
         note: String,
     },
+    /// Accepts the proof of a settled handoff as it now stands (with anything the phone added): the task leaves
+    /// the list of incomplete proof.
+    AcceptProof {
+        note: String,
+    },
 }
 
 /// A task as coordinators list it.

@@ -260,6 +260,7 @@ impl Engine {
                 self.fail(task, reason, note, retry_at, photo, door_card)
             }
             Request::ScanDoorCard { task, photo } => self.scan_door_card(task, &photo).map(Response::DoorCard),
+            Request::AddProof { task, photo, note } => self.add_proof(task, photo, note),
             Request::Sync { online } => self.sync_view(online).map(Response::Sync),
             Request::SyncNow => {
                 self.start_sync();
@@ -337,6 +338,12 @@ impl Engine {
                 booked.insert(t.id, at);
             }
         }
+        let asked: BTreeSet<TaskId> = self
+            .with(|s| s.proof_exchanges(staff))?
+            .into_iter()
+            .filter(|(_, exchange)| open_proof_request(exchange).is_some())
+            .map(|(t, _)| t)
+            .collect();
         let open = |t: &jx_store::TaskRow| is_open(t.status) || after.get(&t.id) == Some(&AfterFailure::Due);
         let with_work = |s: &&BuildingStop| s.tasks.iter().any(open);
         let mut todo: Vec<BuildingStop> = match from {
@@ -376,6 +383,7 @@ impl Engine {
                     due_again: after.get(&t.id) == Some(&AfterFailure::Due),
                     must_return: after.get(&t.id) == Some(&AfterFailure::Return),
                     booked_for: booked.get(&t.id).copied(),
+                    proof_asked: asked.contains(&t.id),
                 })
                 .collect(),
         };
@@ -387,6 +395,7 @@ impl Engine {
             total: tasks.clone().count() as u32,
             green_open: tasks.clone().filter(|t| t.green && open(t)).count() as u32,
             conflicts: tasks.map(|t| t.conflicts).sum(),
+            proof_asked: asked.len() as u32,
         })
     }
 
@@ -399,6 +408,9 @@ impl Engine {
             _ => None,
         };
         let booked = last_failure(detail.history.iter().map(|h| &h.envelope)).booked;
+        let handed_over =
+            matches!(detail.state.status, TaskStatus::Delivered | TaskStatus::Collected | TaskStatus::HandedIn);
+        let proof_asked = open_proof_request(detail.history.iter().map(|h| &h.envelope)).filter(|_| handed_over);
         let sheet = detail.sheet;
         let history = detail
             .history
@@ -434,6 +446,8 @@ impl Engine {
             open: is_open(detail.state.status) || failed == Some(AfterFailure::Due),
             must_return: failed == Some(AfterFailure::Return),
             booked_for: booked.filter(|_| detail.state.status.is_open_for_staff()),
+            can_add_proof: handed_over,
+            proof_asked,
         })
     }
 
@@ -556,6 +570,23 @@ impl Engine {
         self.with(|s| s.record_closing_draft_with(task, payloads, jx_store::now()))?;
         self.kick_sync();
         Ok(Response::Recorded { next: self.next_after(task)? })
+    }
+
+    /// Adds a photo, a note or both to the proof of a task already handed over.
+    fn add_proof(&self, task: TaskId, photo: Option<Vec<u8>>, note: String) -> Answer {
+        let note = note.trim().to_string();
+        if photo.is_none() && note.is_empty() {
+            return Err(EngineError::NothingToAdd);
+        }
+        self.sheet(task)?;
+        let photos = match photo {
+            Some(bytes) => vec![self.keep_photo(&bytes)?.sha256],
+            None => vec![],
+        };
+        // The store folds it in first: on a task not yet handed over it is refused and nothing is kept.
+        self.with(|s| s.record(task, EventPayload::ProofAdded { photos, note }, jx_store::now()))?;
+        self.kick_sync();
+        Ok(Response::Done)
     }
 
     /// Reads the door card in a photo and checks it, for the failed visit of `task` about to be recorded.
@@ -725,6 +756,20 @@ pub fn last_failure<'a>(history: impl IntoIterator<Item = &'a jx_core::Envelope>
         }
     }
     last
+}
+
+/// The note of a coordinator's request for more proof that is still open in a history in canonical order: asked for,
+/// and neither added to since nor accepted.
+pub fn open_proof_request<'a>(history: impl IntoIterator<Item = &'a jx_core::Envelope>) -> Option<String> {
+    let mut open = None;
+    for e in history {
+        match &e.payload {
+            EventPayload::ProofRequested { note } => open = Some(note.clone()),
+            EventPayload::ProofAdded { .. } | EventPayload::ProofAccepted { .. } => open = None,
+            _ => {}
+        }
+    }
+    open
 }
 
 /// The rule for a failed task: due again at the time the resident asked for, or the next evening; after

@@ -17,6 +17,6 @@ mod engine;
 #[cfg(feature = "engine")]
 pub use engine::{
     AfterFailure, DEFAULT_RETENTION, Engine, EngineOptions, LastFailure, MAX_ATTEMPTS, after_failure, chip,
-    last_failure,
+    last_failure, open_proof_request,
 };
 pub use protocol::{Answer, EngineError, Request, Response};

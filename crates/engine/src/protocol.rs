@@ -171,6 +171,15 @@ pub enum Request {
         #[serde(with = "b64")]
         photo: Vec<u8>,
     },
+    /// Adds proof to a handoff already recorded (a coordinator asked for it, or a photo was forgotten): a photo, a
+    /// note, or both. Recorded as [`jx_core::event::EventPayload::ProofAdded`]; answers [`Response::Done`].
+    AddProof {
+        task: TaskId,
+        #[serde(default, with = "b64::option", skip_serializing_if = "Option::is_none")]
+        photo: Option<Vec<u8>>,
+        #[serde(default)]
+        note: String,
+    },
     /// The sync chip; `online` is what the platform says of the network.
     Sync {
         online: bool,
@@ -274,6 +283,8 @@ pub enum EngineError {
     ProofIncomplete { gaps: Vec<Gap> },
     #[error("this task cannot take that now: {detail}")]
     NotNow { detail: String },
+    #[error("add a photo or a note")]
+    NothingToAdd,
     #[error("the phone's storage failed: {detail}")]
     Storage { detail: String },
     #[error("the engine failed: {detail}")]
@@ -341,6 +352,9 @@ pub struct Row {
     /// The resident booked the next visit with a door card: the time it is due (19:00 of the evening they chose).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booked_for: Option<Timestamp>,
+    /// Handed over, and a coordinator asks for more proof that this phone has not added yet.
+    #[serde(default)]
+    pub proof_asked: bool,
 }
 
 /// One building of the route.
@@ -363,6 +377,9 @@ pub struct Tonight {
     pub total: u32,
     pub green_open: u32,
     pub conflicts: u32,
+    /// Handed-over tasks for which a coordinator asks for more proof.
+    #[serde(default)]
+    pub proof_asked: u32,
 }
 
 /// One line of a task's history.
@@ -411,6 +428,12 @@ pub struct TaskView {
     /// The resident booked the next visit with a door card: the time it is due (19:00 of the evening they chose).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booked_for: Option<Timestamp>,
+    /// Handed over: proof can still be added ([`Request::AddProof`]).
+    #[serde(default)]
+    pub can_add_proof: bool,
+    /// A coordinator's open request for more proof: their note (possibly empty), until proof is added or accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof_asked: Option<String>,
 }
 
 /// A family member who may receive for the resident, as the screen offers them (never their code).

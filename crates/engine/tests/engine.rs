@@ -816,3 +816,73 @@ async fn a_door_card_left_at_a_failed_visit_books_the_next_one_and_the_phone_pla
     assert_eq!(kinds, ["assigned", "attempt_failed", "door_card_left", "rescheduled"], "{history}");
     assert_eq!(history["history"][2]["payload"]["door_card_left"]["card"], card.as_str());
 }
+
+async fn view(e: &Engine, task: TaskId) -> jx_engine::protocol::TaskView {
+    match ask(e, Request::Task { task }).await {
+        Ok(Response::Task(v)) => *v,
+        other => panic!("task: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_asks_for_more_proof_and_the_phone_adds_a_photo_that_reaches_the_centre() {
+    let demo = demo_centre().await;
+    let tasks = assign(&demo, "delivery", 2, 7).await;
+    let (task, open_task) = (tasks[0], tasks[1]);
+    let phone = tempfile::tempdir().expect("tempdir");
+    let engine = open(phone.path());
+    let enrol = Request::Enrol { centre_url: demo.base.clone(), login: "s07".into(), password: PASSWORD.into() };
+    assert!(matches!(ask(&engine, enrol).await, Ok(Response::Enrolled(_))));
+    let photo = label(&demo, task).await;
+    let add = |task, photo: Option<Vec<u8>>, note: &str| Request::AddProof { task, photo, note: note.into() };
+
+    // Not handed over yet: nothing can be added, and nothing is kept.
+    let refused = ask(&engine, add(open_task, Some(photo.clone()), "")).await;
+    assert!(matches!(refused, Err(EngineError::NotNow { .. })), "{refused:?}");
+    deliver(&engine, &demo.api, &demo.coord, task, door(task)).await;
+    engine.sync_round().await.expect("a round");
+    let v = view(&engine, task).await;
+    assert!(v.can_add_proof && v.proof_asked.is_none(), "{v:?}");
+    assert_eq!(tonight(&engine).await.proof_asked, 0);
+
+    // The coordinator asks; the next sync brings the request, marked on the route and on the task.
+    let body = Some(json!({"ask_for_proof": {"note": "请补拍门牌"}}));
+    let res =
+        call(reqwest::Method::POST, format!("{}/tasks/{task}/decisions", demo.api), Some(&demo.coord), body).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    engine.sync_round().await.expect("a round");
+    assert_eq!(view(&engine, task).await.proof_asked.as_deref(), Some("请补拍门牌"));
+    let t = tonight(&engine).await;
+    assert_eq!(t.proof_asked, 1);
+    let row = t.todo.iter().chain(&t.finished).flat_map(|s| &s.tasks).find(|r| r.id == task).expect("the row");
+    assert!(row.proof_asked, "{row:?}");
+
+    // Refusals keep nothing: an empty answer, a photo that is no photo.
+    assert!(matches!(ask(&engine, add(task, None, "   ")).await, Err(EngineError::NothingToAdd)));
+    let corrupt = ask(&engine, add(task, Some(b"not an image".to_vec()), "x")).await;
+    assert!(matches!(corrupt, Err(EngineError::BadPhoto { .. })), "{corrupt:?}");
+    assert!(view(&engine, task).await.proof_asked.is_some());
+
+    assert!(matches!(ask(&engine, add(task, Some(photo), " 门牌在左侧 ")).await, Ok(Response::Done)));
+    let v = view(&engine, task).await;
+    assert!(v.proof_asked.is_none(), "answered: {v:?}");
+    assert_eq!(v.history.last().map(|h| (h.what, h.mine)), Some((jx_core::event::EventKind::ProofAdded, true)));
+    assert_eq!(tonight(&engine).await.proof_asked, 0);
+
+    // At the centre once synced, with its photo.
+    engine.sync_round().await.expect("a round");
+    let detail: Value = call(reqwest::Method::GET, format!("{}/tasks/{task}", demo.api), Some(&demo.coord), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let history: Vec<jx_core::Envelope> = serde_json::from_value(detail["history"].clone()).expect("history");
+    let added = history.iter().find_map(|e| match &e.payload {
+        jx_core::event::EventPayload::ProofAdded { photos, note } => Some((photos.clone(), note.clone())),
+        _ => None,
+    });
+    let (photos, note) = added.expect("the added proof is at the centre");
+    assert_eq!((photos.len(), note.as_str()), (1, "门牌在左侧"));
+    let jpeg = bytes(&demo.api, &demo.coord, &format!("/blobs/{}", photos[0])).await;
+    assert_eq!(jx_core::bytes::Sha256::of(&jpeg), photos[0], "the photo's bytes arrived");
+}

@@ -4,7 +4,7 @@
 use crate::error::{Result, StoreError};
 use crate::events::OutboxStatus;
 use crate::{OutboxCounts, Store};
-use jx_core::event::Envelope;
+use jx_core::event::{Envelope, EventPayload};
 use jx_core::model::{Address, TaskKind, TaskSheet};
 use jx_core::state::{self, TaskState, TaskStatus};
 use jx_core::{CompoundId, StaffId, TaskId, Timestamp};
@@ -273,6 +273,46 @@ impl Store {
             })
             .collect();
         Ok(Some(TaskDetail { sheet, state, history }))
+    }
+
+    /// The exchange about proof on `staff`'s handed-over tasks, task by task in canonical order: the coordinators'
+    /// requests and acceptances as pulled, and the proof added (by this phone, or an earlier one of the same staff
+    /// member). One pass over the history for the whole route, for its "proof asked" marks.
+    pub fn proof_exchanges(&self, staff: StaffId) -> Result<BTreeMap<TaskId, Vec<Envelope>>> {
+        let handed_over = "t.assignee = ?1 AND t.removed = 0 AND t.status IN ('delivered', 'collected', 'handed_in')";
+        let mut rows: Vec<(String, Vec<u8>)> = Vec::new();
+        for sql in [
+            format!(
+                "SELECT h.task_id, h.encoded FROM task_history h JOIN tasks t ON t.task_id = h.task_id WHERE {handed_over}"
+            ),
+            format!(
+                "SELECT e.task_id, e.encoded FROM events e JOIN tasks t ON t.task_id = e.task_id
+                 WHERE e.kind = 'proof_added' AND {handed_over}"
+            ),
+        ] {
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let found = stmt.query_map([staff.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+            for row in found {
+                rows.push(row?);
+            }
+        }
+        let mut by_task: BTreeMap<TaskId, Vec<Envelope>> = BTreeMap::new();
+        for (task, bytes) in rows {
+            let e = Envelope::decode(&bytes).map_err(StoreError::corrupt)?;
+            if matches!(
+                e.payload,
+                EventPayload::ProofRequested { .. }
+                    | EventPayload::ProofAdded { .. }
+                    | EventPayload::ProofAccepted { .. }
+            ) {
+                let task: TaskId = task.parse().map_err(StoreError::corrupt)?;
+                by_task.entry(task).or_default().push(e);
+            }
+        }
+        Ok(by_task
+            .into_iter()
+            .map(|(t, events)| (t, state::canonical_order(&events).into_iter().cloned().collect()))
+            .collect())
     }
 
     /// The counts for the status bar of `staff`'s phone.

@@ -273,6 +273,47 @@ fn proof_is_asked_for_only_on_a_settled_handoff_and_changes_nothing() {
     assert!(matches!(delivered.apply(&by_phone), Err(TransitionError::NotPermitted { .. })));
 }
 
+#[test]
+fn proof_is_added_and_accepted_only_after_a_handoff_and_changes_nothing() {
+    let added = || EventPayload::ProofAdded { photos: vec![], note: "补拍门牌".into() };
+    let accepted = || EventPayload::ProofAccepted { note: String::new() };
+    let assigned = run(TaskKind::Delivery, &[ev(1, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 })])
+        .expect("assigned");
+    for (id, actor, payload) in [(2, phone(1, S1), added()), (3, coordinator(), accepted())] {
+        let err = assigned.apply(&ev(id, actor, 2, 20, payload)).expect_err("nothing handed over yet");
+        assert!(matches!(err, TransitionError::Impossible { state: TaskStatus::Assigned, .. }), "{err:?}");
+    }
+    let failed = assigned.apply(&ev(4, phone(1, S1), 1, 30, failed())).expect("failed");
+    assert!(matches!(failed.apply(&ev(5, phone(1, S1), 2, 31, added())), Err(TransitionError::Impossible { .. })));
+    let delivered = failed.apply(&ev(6, phone(1, S1), 2, 40, delivered())).expect("delivered");
+    let with_more = delivered.apply(&ev(7, phone(1, S1), 3, 50, added())).expect("added");
+    let settled = with_more.apply(&ev(8, coordinator(), 2, 60, accepted())).expect("accepted");
+    assert_eq!(TaskState { applied: delivered.applied.clone(), ..settled.clone() }, delivered);
+    assert!(!settled.has_conflicts());
+    // Proof is added by a phone and accepted by a coordinator, never the other way round.
+    assert!(matches!(
+        delivered.apply(&ev(9, coordinator(), 3, 70, added())),
+        Err(TransitionError::NotPermitted { event_kind: EventKind::ProofAdded, .. })
+    ));
+    assert!(matches!(
+        delivered.apply(&ev(10, phone(1, S1), 4, 70, accepted())),
+        Err(TransitionError::NotPermitted { event_kind: EventKind::ProofAccepted, .. })
+    ));
+    // A pickup: handed in at the counter, its proof can still be added to and accepted.
+    let pickup = run(
+        TaskKind::Pickup,
+        &[
+            ev(11, coordinator(), 1, 10, EventPayload::Assigned { staff: S1 }),
+            ev(12, phone(1, S1), 1, 20, EventPayload::Collected { proof: HandoffProof::default(), materials: vec![] }),
+            ev(13, coordinator(), 2, 30, EventPayload::HandedIn),
+            ev(14, phone(1, S1), 2, 40, added()),
+            ev(15, coordinator(), 3, 50, accepted()),
+        ],
+    )
+    .expect("valid");
+    assert_eq!((pickup.status, pickup.conflicts.len()), (TaskStatus::HandedIn, 0));
+}
+
 fn left() -> EventPayload {
     EventPayload::DoorCardLeft { card: "JX1:card".into() }
 }
@@ -343,7 +384,7 @@ fn a_booking_needs_an_open_door_after_a_failed_visit() {
 /// each recording random events with its own increasing sequence numbers.
 fn history() -> impl Strategy<Value = (TaskKind, Vec<Envelope>)> {
     let kind = prop_oneof![Just(TaskKind::Delivery), Just(TaskKind::Pickup)];
-    let step = (0usize..4, 0usize..13, 0usize..4, -5i64..50, 1u128..25);
+    let step = (0usize..4, 0usize..15, 0usize..4, -5i64..50, 1u128..25);
     (kind, prop::collection::vec(step, 0..24)).prop_map(|(kind, steps)| {
         let actors = [coordinator(), phone(1, S1), phone(2, S2), phone(3, S1)];
         let mut seq = [0u64; 4];
@@ -374,6 +415,8 @@ fn history() -> impl Strategy<Value = (TaskKind, Vec<Envelope>)> {
                     },
                     10 => EventPayload::ProofRequested { note: String::new() },
                     11 => EventPayload::DoorCardLeft { card: "JX1:card".into() },
+                    13 => EventPayload::ProofAdded { photos: vec![], note: String::new() },
+                    14 => EventPayload::ProofAccepted { note: String::new() },
                     _ => EventPayload::Rescheduled { at: Timestamp(clock[a] + 100), card: "JX1:card".into() },
                 };
                 ev(i as u128 + 1, actors[a], seq[a], clock[a], payload)
