@@ -23,6 +23,13 @@ pub fn parse_day(s: Option<&str>, name: &str) -> ApiResult<Day> {
 
 const FACTS: &str = "('delivered', 'collected', 'attempt_failed')";
 
+/// Leaves out a handoff of a packet that an earlier accepted handoff had already settled (the same packet recorded
+/// delivered twice, kept and flagged as a conflict): a task is handed over, and rated, once. The first in time
+/// counts, as in the task's own fold.
+const FIRST_HANDOFF_ONLY: &str = "NOT (e.kind IN ('delivered', 'collected') AND EXISTS (
+    SELECT 1 FROM events p WHERE p.task_id = e.task_id AND p.outcome = 'accepted'
+        AND p.kind IN ('delivered', 'collected') AND (p.at < e.at OR (p.at = e.at AND p.event_id < e.event_id))))";
+
 /// One compound's evening for one team member.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Tally {
@@ -78,7 +85,8 @@ pub fn evening_csv(tx: &mut dyn Tx, day: Day) -> ApiResult<Vec<u8>> {
     let rows = tx.query(
         &format!(
             "SELECT t.compound, e.encoded FROM events e JOIN tasks t ON t.task_id = e.task_id
-             WHERE e.outcome = 'accepted' AND e.kind IN {FACTS} AND e.at >= $1 AND e.at < $2"
+             WHERE e.outcome = 'accepted' AND e.kind IN {FACTS} AND e.at >= $1 AND e.at < $2
+               AND {FIRST_HANDOFF_ONLY}"
         ),
         params![from, to],
     )?;
@@ -163,7 +171,8 @@ pub fn week(tx: &mut dyn Tx, until: Day) -> ApiResult<Vec<DayCount>> {
     let rows = tx.query(
         &format!(
             "SELECT e.at, e.kind FROM events e
-             WHERE e.outcome = 'accepted' AND e.kind IN {FACTS} AND e.at >= $1 AND e.at < $2"
+             WHERE e.outcome = 'accepted' AND e.kind IN {FACTS} AND e.at >= $1 AND e.at < $2
+               AND {FIRST_HANDOFF_ONLY}"
         ),
         params![from, to],
     )?;

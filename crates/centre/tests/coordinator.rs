@@ -622,6 +622,12 @@ async fn the_reports_count_each_shanghai_day_by_compound_and_team_member() {
     let (_, body) = c.push(&two, &[next_day, refused]).await;
     assert_eq!(body["results"][0]["outcome"], "accepted", "{body}");
     assert_eq!(body["results"][1]["outcome"]["rejected"]["code"], "not_your_task", "{body}");
+    // The same packet recorded delivered a second time (kept, and flagged as a conflict): still one handoff, rated
+    // once.
+    let again = one.record(in_x[0], delivered(Some(1)), DAY_START + 22 * HOUR);
+    let (_, body) = c.push(&one, &[again]).await;
+    assert_eq!(body["results"][0]["outcome"], "accepted", "{body}");
+    assert_eq!(state(&c, &coord, in_x[0]).await.conflicts.len(), 1);
 
     let res = c
         .http
