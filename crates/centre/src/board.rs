@@ -158,7 +158,12 @@ pub fn progress(tx: &mut dyn Tx) -> ApiResult<Vec<CompoundProgress>> {
 /// settled task whose proof a coordinator accepted is no longer listed as missing proof.
 pub fn exceptions(tx: &mut dyn Tx, far_m: f64) -> ApiResult<Exceptions> {
     let order = "ORDER BY t.compound, t.building";
-    let failed_attempts = query(tx, &format!("WHERE t.status = 'attempt_failed' {order}"), params![])?;
+    // Failed visits still to be rescheduled; a delivery that failed its last allowed visit is listed to return instead.
+    let failed_attempts = query(
+        tx,
+        &format!("WHERE t.status = 'attempt_failed' AND NOT (t.kind = 'delivery' AND t.attempts >= $1) {order}"),
+        params![jx_core::state::MAX_DELIVERY_ATTEMPTS],
+    )?;
     // Deliveries nobody could hand over in three visits: the packet comes back (scanned in at the counter).
     let to_return = query(
         tx,

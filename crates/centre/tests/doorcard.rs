@@ -259,6 +259,7 @@ async fn three_failed_visits_send_the_packet_back_with_its_custody_record() {
     let ex = exceptions(&c, &coord).await;
     let listed = ex.to_return.iter().find(|t| t.id == task).expect("to return");
     assert_eq!((listed.attempts, listed.status), (3, jx_core::TaskStatus::AttemptFailed));
+    assert!(ex.failed_attempts.iter().all(|t| t.id != task), "listed once, to return, not to reschedule");
     let (status, html) = page(&c, &cards[0], None).await;
     assert_eq!(status, StatusCode::CONFLICT, "{html}");
     assert!(html.contains("三次上门未遇"), "{html}");
