@@ -208,7 +208,7 @@ pub enum Refusal {
     NotACard,
     /// Signed by nobody the centre knows: altered or forged.
     Forged,
-    /// Signed with a key the centre has retired.
+    /// Signed with a key the centre has retired, and not left at a door while that key was in force.
     Expired,
     /// A good card that no phone has (yet) said it left at a door.
     NotLeft,
@@ -355,7 +355,29 @@ fn card_task(
     text: &str,
     now: Timestamp,
 ) -> Result<(VerifiedCard, CardView, TaskStatus, u32), PageError> {
-    let card = proof::keyring(tx)?.verify_door_card(text, now).map_err(refusal)?;
+    let keyring = proof::keyring(tx)?;
+    let card = match keyring.verify_door_card(text, now) {
+        Ok(card) => card,
+        // The card's key has been retired since. A card this centre recorded being left at a door while its key was
+        // in force still books that door's next visit: the resident holding it did nothing wrong. Any other stays
+        // expired.
+        Err(TokenError::RetiredKey(key)) => {
+            let signed = keyring.verify_door_card(text, Timestamp(i64::MIN)).map_err(refusal)?;
+            let left_at = tx
+                .query_opt(
+                    "SELECT left_at FROM door_cards WHERE card_id = $1 AND task_id IS NOT NULL",
+                    params![signed.id.to_string()],
+                )?
+                .map(|r| r.opt_int(0))
+                .transpose()?
+                .flatten();
+            match left_at {
+                Some(at) if keyring.verify_door_card(text, Timestamp(at)).is_ok() => signed,
+                _ => return Err(refusal(TokenError::RetiredKey(key)).into()),
+            }
+        }
+        Err(e) => return Err(refusal(e).into()),
+    };
     let row = tx.query_opt(
         "SELECT number, task_id, booked_for FROM door_cards WHERE card_id = $1",
         params![card.id.to_string()],

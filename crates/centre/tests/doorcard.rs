@@ -224,6 +224,41 @@ async fn a_resident_books_the_next_visit_with_the_card_left_at_the_door() {
     assert_eq!(body["results"][0]["outcome"]["rejected"]["code"], "impossible_transition", "{body}");
 }
 
+#[tokio::test]
+async fn a_card_left_before_its_key_was_retired_still_books_and_an_unused_one_expires() {
+    let c = centre().await;
+    let coord = c.coordinator().await;
+    let cards = print(&c, &coord, 2).await;
+    let task = delivery(&c, &coord, 0, 1).await;
+    let mut phone = c.phone(1).await;
+    let now = jx_centre::db::now().millis();
+    let events = [phone.record(task, failed(), now + 10), phone.record(task, left(&cards[0]), now + 11)];
+    push_ok(&c, &phone, &events).await;
+
+    // The key that signed the roll is retired two seconds from now, and that time passes.
+    let retire_after = jx_centre::db::now().millis() + 2_000;
+    let (status, body) =
+        c.call(Method::POST, "/keyring/rotate", Some(&coord), Some(json!({"retire_after": retire_after}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    while jx_centre::db::now().millis() <= retire_after + 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    // The card left at the door while the key was in force: the resident books as before.
+    let (status, html) = page(&c, &cards[0], None).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let evenings = offered(&html);
+    assert_eq!(evenings.len(), 7, "{html}");
+    let (status, html) = page(&c, &cards[0], Some(&evenings[0])).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("预约成功"), "{html}");
+    assert!(history(&c, &coord, task).await.iter().any(|e| matches!(e.payload, EventPayload::Rescheduled { .. })));
+    // A card of the same roll never left anywhere has expired with its key.
+    let (status, html) = page(&c, &cards[1], None).await;
+    assert_eq!(status, StatusCode::GONE, "{html}");
+    assert!(html.contains("这张卡片已过期"), "{html}");
+}
+
 async fn exceptions(c: &Centre, coord: &str) -> Exceptions {
     let (status, body) = c.call(Method::GET, "/exceptions", Some(coord), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
