@@ -193,6 +193,9 @@ pub enum Msg {
     Why,
     PhotosWaiting(u32),
     RejectedHelp,
+    // A newer build of the app
+    UpdateReady,
+    UpdateReload,
     // Proof added after a handoff
     ProofAsked,
     ProofAskedCount(u32),
@@ -454,6 +457,11 @@ pub fn tr(lang: Lang, msg: Msg) -> String {
                 format!("{n} photos to upload")
             }
         }
+        Msg::UpdateReady => p(
+            "应用有新版本。记录都保存在本机，刷新不会丢失。",
+            "A new version of the app is ready. Everything is kept on this phone; reloading loses nothing.",
+        ),
+        Msg::UpdateReload => p("刷新到新版本", "Reload the new version"),
         Msg::ProofAsked => p("需补充证明", "Proof asked for"),
         Msg::ProofAskedCount(n) => {
             if zh {

@@ -70,6 +70,7 @@ pub fn App() -> Element {
     rsx! {
         document::Style { {THEME_CSS} }
         div { class: look().class(), lang: l.tag(),
+            screens::UpdateBanner {}
             match screen() {
                 Screen::Loading => rsx! { p { class: "loading", {i18n::tr(l, i18n::Msg::Loading)} } },
                 Screen::Fatal => rsx! { p { class: "error", "data-testid": "error", {i18n::tr(l, i18n::Msg::EngineDown)} } },

@@ -116,6 +116,18 @@ export function jx_clock(ms) {
   return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
 }
 export function jx_parse_local(text) { const t = new Date(text).getTime(); return Number.isFinite(t) ? t : null; }
+// A new build of the app: its service worker takes over this page (controllerchange) while the page still runs the
+// old code. The first takeover of a page opened before any worker is not one.
+let updateReady = false;
+if ("serviceWorker" in navigator) {
+  let controlled = !!navigator.serviceWorker.controller;
+  navigator.serviceWorker.addEventListener("controllerchange", () => { if (controlled) updateReady = true; controlled = true; });
+}
+export function jx_update_ready() { return updateReady; }
+export function jx_update_check() {
+  if ("serviceWorker" in navigator) navigator.serviceWorker.getRegistration().then((r) => r && r.update()).catch(() => {});
+}
+export function jx_reload() { location.reload(); }
 "#)]
     extern "C" {
         pub fn jx_call(req: String) -> js_sys::Promise;
@@ -132,6 +144,9 @@ export function jx_parse_local(text) { const t = new Date(text).getTime(); retur
         pub fn jx_go(url: &str);
         pub fn jx_clock(ms: f64) -> String;
         pub fn jx_parse_local(text: &str) -> Option<f64>;
+        pub fn jx_update_ready() -> bool;
+        pub fn jx_update_check();
+        pub fn jx_reload();
     }
 }
 
@@ -364,6 +379,26 @@ pub fn go(url: &str) {
     web::jx_go(url);
     #[cfg(not(target_arch = "wasm32"))]
     let _ = url;
+}
+
+/// A newer build of the app is installed and waits for this page to reload (the web; never elsewhere).
+pub fn update_ready() -> bool {
+    #[cfg(target_arch = "wasm32")]
+    return web::jx_update_ready();
+    #[cfg(not(target_arch = "wasm32"))]
+    false
+}
+
+/// Asks the browser to look for a newer build now (it also does by itself, at most daily, on navigation).
+pub fn check_for_update() {
+    #[cfg(target_arch = "wasm32")]
+    web::jx_update_check();
+}
+
+/// Reloads the page: the newer build starts, and the store, with every draft, is where it was.
+pub fn reload() {
+    #[cfg(target_arch = "wasm32")]
+    web::jx_reload();
 }
 
 /// "21:05" in the phone's time zone.

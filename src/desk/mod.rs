@@ -163,6 +163,7 @@ pub fn DeskRoot() -> Element {
     rsx! {
         document::Style { {crate::THEME_CSS} }
         div { class: look().class(), lang: l.tag(),
+            crate::screens::UpdateBanner {}
             match session() {
                 Some(s) => rsx! { DeskApp { key: "{s.token}", session: s } },
                 None => rsx! { SignIn {} },

@@ -154,3 +154,33 @@ pub fn Back(to: Screen) -> Element {
 
 #[cfg(test)]
 mod tests;
+
+/// A newer build of the app, installed by the service worker while this page runs the old one: offered with a reload
+/// button (the store keeps every record and draft, so reloading loses nothing). Looked for every ten minutes.
+#[component]
+pub fn UpdateBanner() -> Element {
+    let lang = use_context::<Signal<Lang>>();
+    let mut ready = use_signal(|| false);
+    use_future(move || async move {
+        for tick in 0u64.. {
+            if tick % 300 == 299 {
+                platform::check_for_update();
+            }
+            if platform::update_ready() && !*ready.peek() {
+                ready.set(true);
+            }
+            platform::sleep(2_000).await;
+        }
+    });
+    let l = lang();
+    rsx! {
+        if ready() {
+            div { class: "update card", role: "status", "data-testid": "update-ready",
+                p { {tr(l, Msg::UpdateReady)} }
+                button { class: "primary", "data-testid": "update-reload", onclick: move |_| platform::reload(),
+                    {tr(l, Msg::UpdateReload)}
+                }
+            }
+        }
+    }
+}

@@ -1,6 +1,8 @@
 // The staff member's evening, end to end: a real centre with the demo town, the built web app in Debian's Chromium
 // (390×844, headless), enrolment, tonight's route of 60 tasks, two deliveries with full proof (one online, one
-// offline), a failed attempt offline, a reload while offline, and the sync once back online, checked at the centre.
+// offline), a failed attempt offline, a reload while offline, and the sync once back online, checked at the centre;
+// then a door card booked by the resident, households without phones, the live viewfinder, and a new build of the
+// app offered while it is open.
 // Screenshots of every screen go to target/e2e-screens/staff/NN-name.png; figures are printed and written to
 // target/e2e-screens/staff/figures.json. Exits 1 with FAIL-<step>.png and the browser's log on any failure.
 //
@@ -53,7 +55,7 @@ const warn = (m) => {
 };
 const figures = { suite: 'staff', ok: false, started_at: new Date().toISOString() };
 const summary = []; // what the centre says of tonight's work, for the closing table
-let centre, browser, context, page, tmpDir;
+let centre, browser, context, page, tmpDir, appDir;
 
 async function cleanup() {
   if (browser) await within('closing the browser', 10000, browser.close()).catch(() => {});
@@ -61,6 +63,7 @@ async function cleanup() {
   if (centre) await centre.stop().catch(() => {});
   centre = null;
   if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+  if (appDir) fs.rmSync(appDir, { recursive: true, force: true });
   try {
     fs.writeFileSync(path.join(SCREEN_DIR, 'figures.json'), JSON.stringify(figures, null, 2) + '\n');
   } catch {
@@ -358,7 +361,10 @@ await step('web-build-sizes', async () => {
 });
 
 await step('start-centre', async () => {
-  centre = await startCentre({ appDir: WEB_DIR, logFile: path.join(SCREEN_DIR, 'centre.log') });
+  // A copy of the build, so that the app-update step can put a new one in its place.
+  appDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jx-e2e-app-'));
+  fs.cpSync(WEB_DIR, appDir, { recursive: true });
+  centre = await startCentre({ appDir, logFile: path.join(SCREEN_DIR, 'centre.log') });
   log(`  centre at ${centre.origin}`);
 });
 
@@ -818,6 +824,26 @@ await step('live-viewfinder', async () => {
   } finally {
     await within('closing the camera browser', 10000, camera.close()).catch(() => {});
   }
+});
+
+await step('app-update', async () => {
+  // A new build lands on the centre while the app is open: once the browser has found it (the app asks every ten
+  // minutes; here at once), the page offers to reload, and after the reload the route is there as it was.
+  await page.goto(centre.origin + '/', { waitUntil: 'domcontentloaded' });
+  await onScreen('tonight', 60000);
+  const rows = await page.locator(ROW).count();
+  if (await page.locator(tid('update-ready')).count()) throw new E2EError('an update is offered before there is one');
+  fs.appendFileSync(path.join(appDir, 'sw.js'), `\n// another build (${new Date().toISOString()})\n`);
+  await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r && r.update()));
+  await page.locator(tid('update-ready')).first().waitFor({ state: 'visible', timeout: 30000 });
+  const words = await page.locator(tid('update-ready')).first().innerText();
+  if (!words.includes('新版本') || !words.includes('不会丢失')) throw new E2EError(`the update banner says: ${words}`);
+  await screens.shot(page, 'update-ready');
+  await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.locator(tid('update-reload')).first().click()]);
+  await onScreen('tonight', 60000);
+  await until(`the route's ${rows} rows after the reload`, async () => (await page.locator(ROW).count()) === rows, { ms: 30000 });
+  if (await page.locator(tid('update-ready')).count()) throw new E2EError('the update is still offered after the reload');
+  log(`  a new build was offered with a reload button; after the reload the route had its ${rows} rows`);
 });
 
 function printFigures() {
