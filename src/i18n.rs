@@ -909,6 +909,7 @@ pub enum D {
     QueuedApply(usize),
     Waiting(usize),
     QueueTitle,
+    QueueUnreadable(usize),
     QueueHelp,
     WaitingToSend,
     Dismiss,
@@ -1051,7 +1052,9 @@ pub fn desk(lang: Lang, msg: D) -> String {
                 "return" => ("退回中心", "return"),
                 "cancel" => ("取消", "cancel"),
                 "accept_conflict" => ("接受冲突记录", "accept conflicting fact"),
-                _ => ("要求补充证明", "ask for proof"),
+                "accept_proof" => ("认可现有证明", "accept the proof"),
+                "ask_for_proof" => ("要求补充证明", "ask for proof"),
+                other => (other, other),
             };
             f(format!("任务 {task}：{a}"), format!("Task {task}: {b}"))
         }
@@ -1063,6 +1066,13 @@ pub fn desk(lang: Lang, msg: D) -> String {
         D::QueueHelp => p(
             "这些操作在断线时做出，已保存在本机，中心一有回应就按顺序发送。",
             "Done while the line was down; kept here and sent in order as soon as the centre answers.",
+        ),
+        D::QueueUnreadable(n) => f(
+            format!("另有 {n} 项本机保存的操作无法读取（可能来自旧版本），已另行保存、没有发送；请核对后重新操作。"),
+            format!(
+                "{n} kept actions could not be read (perhaps from an older version): set aside on this device, \
+                 not sent; check and do them again."
+            ),
         ),
         D::WaitingToSend => p("等待发送", "waiting"),
         D::Dismiss => p("知道了", "Dismiss"),

@@ -1,6 +1,8 @@
 //! What a coordinator did while the centre did not answer: kept on the device (localStorage) in the order it was
 //! done, shown, and sent by itself, oldest first, as soon as the centre answers. A refusal stays on the list with
-//! the centre's reason until the coordinator dismisses it; nothing leaves the list unseen.
+//! the centre's reason until the coordinator dismisses it; nothing leaves the list unseen. A kept action this build
+//! cannot read (written by another version, or damaged) is never sent and never dropped: it is set aside under its
+//! own key, and the panel says how many there are.
 
 use super::Desk;
 use super::api::{Body, DeskError, Session};
@@ -74,9 +76,48 @@ pub struct Queued {
 }
 
 const KEY: &str = "desk.queue";
+/// The kept actions this build could not read, as a JSON array of their original text.
+const UNREADABLE: &str = "desk.queue.unreadable";
 
+/// The kept queue; what cannot be read in it is moved aside (to [`UNREADABLE`]), never lost.
 pub fn load() -> Vec<Queued> {
-    platform::pref(KEY).and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
+    let Some(text) = platform::pref(KEY) else { return vec![] };
+    let (queue, bad) = parse(&text);
+    if !bad.is_empty() {
+        let mut aside = unreadable_items();
+        aside.extend(bad);
+        if let Ok(json) = serde_json::to_string(&aside) {
+            platform::set_pref(UNREADABLE, &json);
+        }
+        save(&queue);
+    }
+    queue
+}
+
+/// The kept queue's text read item by item: the actions, and the text of each item that is not one (the whole text
+/// if it is not a list at all).
+fn parse(text: &str) -> (Vec<Queued>, Vec<String>) {
+    let Ok(items) = serde_json::from_str::<Vec<serde_json::Value>>(text) else {
+        return (vec![], if text.trim().is_empty() { vec![] } else { vec![text.to_string()] });
+    };
+    let mut queue = Vec::with_capacity(items.len());
+    let mut bad = Vec::new();
+    for item in items {
+        match serde_json::from_value::<Queued>(item.clone()) {
+            Ok(q) => queue.push(q),
+            Err(_) => bad.push(item.to_string()),
+        }
+    }
+    (queue, bad)
+}
+
+fn unreadable_items() -> Vec<String> {
+    platform::pref(UNREADABLE).and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
+}
+
+/// How many kept actions were set aside as unreadable.
+pub fn unreadable() -> usize {
+    unreadable_items().len()
 }
 
 fn save(q: &[Queued]) {
@@ -150,15 +191,28 @@ pub fn QueueBadge() -> Element {
 pub fn QueuePanel() -> Element {
     let lang = use_context::<Signal<Lang>>();
     let mut d = use_context::<Desk>();
+    let mut seen = use_signal(|| false);
     let l = lang();
     let q = (d.queue)();
-    if q.is_empty() {
+    let unreadable = if seen() { 0 } else { unreadable() };
+    if q.is_empty() && unreadable == 0 {
         return rsx! {};
     }
     rsx! {
         aside { class: "card queue", "data-testid": "queue",
             h3 { {desk(l, D::QueueTitle)} }
             p { class: "muted", {desk(l, D::QueueHelp)} }
+            if unreadable > 0 {
+                p { class: "error", "data-testid": "queue-unreadable", {desk(l, D::QueueUnreadable(unreadable))} }
+                // Told, the coordinator lets them go: they could never be sent.
+                button { class: "chip-button", "data-testid": "queue-unreadable-dismiss",
+                    onclick: move |_| {
+                        platform::set_pref(UNREADABLE, "[]");
+                        seen.set(true);
+                    },
+                    {desk(l, D::Dismiss)}
+                }
+            }
             ul {
                 for item in q {
                     li { key: "{item.id}", "data-testid": "queued",
@@ -182,5 +236,37 @@ pub fn QueuePanel() -> Element {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: u64) -> Queued {
+        Queued {
+            id,
+            action: Action::Decide { task: TaskId::v7(id, [1; 10]), decision: Decision::HandIn },
+            refused: None,
+        }
+    }
+
+    #[test]
+    fn a_kept_queue_is_read_item_by_item_and_what_cannot_be_read_is_set_aside() {
+        let good = [item(1), item(2)];
+        let text = serde_json::to_string(&good).expect("json");
+        assert_eq!(parse(&text), (good.to_vec(), vec![]));
+
+        // One item from another version (an action this build does not know) between two good ones.
+        let mut items: Vec<serde_json::Value> = good.iter().map(|q| serde_json::to_value(q).expect("json")).collect();
+        let foreign = serde_json::json!({"id": 9, "action": {"Teleport": {"to": "moon"}}, "refused": null});
+        items.insert(1, foreign.clone());
+        let (queue, bad) = parse(&serde_json::Value::Array(items).to_string());
+        assert_eq!(queue, good.to_vec());
+        assert_eq!(bad, vec![foreign.to_string()]);
+
+        // Not a list at all: all of it is set aside, nothing is made up.
+        assert_eq!(parse("{half a queue"), (vec![], vec!["{half a queue".to_string()]));
+        assert_eq!(parse(""), (vec![], vec![]));
     }
 }

@@ -378,13 +378,26 @@ await step('desk-offline', async () => {
   await desk.locator(tid('scan')).press('Enter');
   await onDesk(tid('queued'), 10000);
   await screens.shot(desk, 'offline-queued');
+  // An action kept by another version of the desk, which this one cannot read: set aside and said, never sent.
+  await desk.evaluate(() => {
+    const q = JSON.parse(localStorage.getItem('jx.desk.queue') || '[]');
+    q.unshift({ id: 999, action: { Teleport: { to: 'moon' } }, refused: null });
+    localStorage.setItem('jx.desk.queue', JSON.stringify(q));
+  });
   await desk.reload({ waitUntil: 'domcontentloaded' });
   await onDesk(tid('queued'), 30000);
+  await onDesk(tid('queue-unreadable'), 10000);
+  if ((await desk.locator(tid('queued')).count()) !== 1) throw new E2EError(`${await desk.locator(tid('queued')).count()} queued rows after the reload; the scan alone is readable`);
+  await screens.shot(desk, 'offline-queued-reloaded');
   await deskCtx.setOffline(false);
   await until('the queue to empty once the line is back', async () => (await desk.locator(tid('queued')).count()) === 0, { ms: 30000 });
   const d = await coord.get(`/tasks/${t3.id}`);
   if (d.state.status !== 'checked_out') throw new E2EError(`the scan kept offline left ${t3.id} ${d.state.status}, not checked_out`);
-  log('  a counter scan made offline survived a reload and went out when the line came back');
+  const aside = await desk.evaluate(() => localStorage.getItem('jx.desk.queue.unreadable') || '');
+  if (!aside.includes('Teleport')) throw new E2EError(`the unreadable action was not kept aside: ${aside}`);
+  await desk.locator(tid('queue-unreadable-dismiss')).click();
+  await until('the unreadable notice to go once dismissed', async () => (await desk.locator(tid('queue-unreadable')).count()) === 0, { ms: 10000 });
+  log('  a counter scan made offline survived a reload and went out when the line came back; an unreadable kept action was set aside, shown, and dismissed');
 });
 
 await step('history', async () => {
