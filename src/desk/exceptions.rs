@@ -222,10 +222,18 @@ pub fn TaskDrawer(task: TaskId) -> Element {
     let t = |m| desk(l, m);
     let staff = staff().unwrap_or_default();
     let people = people().unwrap_or_default();
-    // What the coordinator typed, or the standard words (in Chinese: the phone shows it to the team member).
-    let note_or = move |standard: D| {
+    // Asks for proof (`ask`) or accepts it, with what the coordinator typed or else the standard words (in
+    // Chinese: the phone shows them to the team member).
+    let decide_proof = move |ask: bool| async move {
         let typed = proof_note.peek().trim().to_string();
-        if typed.is_empty() { desk(Lang::ZhCn, standard) } else { typed }
+        let standard = if ask { D::AskProofNote } else { D::AcceptProofNote };
+        let note = if typed.is_empty() { desk(Lang::ZhCn, standard) } else { typed };
+        let decision = if ask { Decision::AskForProof { note } } else { Decision::AcceptProof { note } };
+        let r = act(d, Action::Decide { task, decision }).await;
+        if r.is_ok() {
+            proof_note.set(String::new());
+        }
+        error.set(r.err());
     };
     let body = match detail() {
         Some(Some(Ok(x))) => x,
@@ -260,22 +268,10 @@ pub fn TaskDrawer(task: TaskId) -> Element {
                     input { id: "proof-note", "data-testid": "proof-note", value: "{proof_note}",
                         placeholder: desk(l, D::AskProofNote), oninput: move |e| proof_note.set(e.value()) }
                     div { class: "actions",
-                        button { class: "chip-button", "data-testid": "drawer-ask-proof",
-                            onclick: move |_| async move {
-                                let note = note_or(D::AskProofNote);
-                                let r = act(d, Action::Decide { task, decision: Decision::AskForProof { note } }).await;
-                                if r.is_ok() { proof_note.set(String::new()); }
-                                error.set(r.err());
-                            },
+                        button { class: "chip-button", "data-testid": "drawer-ask-proof", onclick: move |_| decide_proof(true),
                             {t(D::AskForProof)}
                         }
-                        button { class: "chip-button", "data-testid": "drawer-accept-proof",
-                            onclick: move |_| async move {
-                                let note = note_or(D::AcceptProofNote);
-                                let r = act(d, Action::Decide { task, decision: Decision::AcceptProof { note } }).await;
-                                if r.is_ok() { proof_note.set(String::new()); }
-                                error.set(r.err());
-                            },
+                        button { class: "chip-button", "data-testid": "drawer-accept-proof", onclick: move |_| decide_proof(false),
                             {t(D::AcceptProof)}
                         }
                     }

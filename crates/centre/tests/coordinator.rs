@@ -436,16 +436,7 @@ async fn proof_added_by_the_phone_reaches_the_desk_and_accepted_proof_leaves_the
     let (_, body) = c.push(&phone, std::slice::from_ref(&answer)).await;
     assert_eq!(body["results"][0]["outcome"], "accepted", "{body}");
     assert_eq!(summary(&c, &coord, t).await.missing_blobs, 1);
-    let res = c
-        .http
-        .put(format!("{}/blobs/{photo}", c.url))
-        .bearer_auth(&phone.token)
-        .header("content-type", "image/jpeg")
-        .body(photo_bytes.clone())
-        .send()
-        .await
-        .expect("sent");
-    assert!(res.status().is_success(), "{}", res.status());
+    c.put_jpeg(&phone.token, &photo_bytes).await;
     assert_eq!(summary(&c, &coord, t).await.missing_blobs, 0);
     let d = detail(&c, &coord, t).await;
     assert_eq!(history_kinds(&d)[history_kinds(&d).len() - 2..], ["proof_requested", "proof_added"]);

@@ -335,16 +335,7 @@ async fn handoffs_confirmed_the_household_ways_pass_and_old_cards_or_wrong_codes
     let missing = |summaries: Vec<TaskSummary>| summaries.iter().find(|s| s.id == tasks[3]).map(|s| s.missing_blobs);
     assert_eq!(missing(c.tasks(&coord, "").await), Some(2));
     for bytes in [PHOTO, WITNESS] {
-        let res = c
-            .http
-            .put(format!("{}/blobs/{}", c.url, Sha256::of(bytes)))
-            .bearer_auth(&phone.token)
-            .header("content-type", "image/jpeg")
-            .body(bytes.to_vec())
-            .send()
-            .await
-            .expect("sent");
-        assert!(res.status().is_success(), "{}", res.status());
+        c.put_jpeg(&phone.token, bytes).await;
     }
     assert_eq!(missing(c.tasks(&coord, "").await), Some(0));
 

@@ -213,16 +213,7 @@ async fn a_handoff_is_re_checked_at_the_centre_code_labels_and_keys() {
         assert_eq!(r["outcome"], "accepted", "the fact is kept; its proof is judged apart: {r}");
     }
     // The photo arrives too, so only the proof itself can put a task on the exceptions list.
-    let res = c
-        .http
-        .put(format!("{}/blobs/{photo}", c.url))
-        .bearer_auth(&phone.token)
-        .header("content-type", "image/jpeg")
-        .body(PHOTO.to_vec())
-        .send()
-        .await
-        .expect("sent");
-    assert!(res.status().is_success(), "{}", res.status());
+    c.put_jpeg(&phone.token, PHOTO).await;
     let (_, ex) = c.call(Method::GET, "/exceptions", Some(&coord), None).await;
     let flagged: Vec<String> = ex["missing_proof"]
         .as_array()

@@ -443,22 +443,22 @@ async fn a_failed_delivery_comes_back_at_the_asked_time_and_after_three_failures
     assert!(matches!(ask(&engine, Request::Begin { task }).await, Err(EngineError::NotNow { .. })));
     // The centre has all three visits once synced.
     engine.sync_round().await.expect("a round");
-    let detail: Value = call(reqwest::Method::GET, format!("{}/tasks/{task}", demo.api), Some(&demo.coord), None)
+    let detail = at_centre(&demo, task).await;
+    assert_eq!(detail["state"]["attempts"], 3, "{detail}");
+}
+
+/// A task as the coordinator sees it at the centre: the task, its state and its whole history.
+async fn at_centre(d: &Demo, task: TaskId) -> Value {
+    call(reqwest::Method::GET, format!("{}/tasks/{task}", d.api), Some(&d.coord), None)
         .await
         .json()
         .await
-        .expect("json");
-    assert_eq!(detail["state"]["attempts"], 3, "{detail}");
+        .expect("json")
 }
 
 /// The resident of a task, as the coordinator sees it.
 async fn resident_of(d: &Demo, task: TaskId) -> u32 {
-    let detail: Value = call(reqwest::Method::GET, format!("{}/tasks/{task}", d.api), Some(&d.coord), None)
-        .await
-        .json()
-        .await
-        .expect("json");
-    detail["task"]["resident"].as_u64().expect("a resident id") as u32
+    at_centre(d, task).await["task"]["resident"].as_u64().expect("a resident id") as u32
 }
 
 /// Issues (or reissues) a resident's household card: its serial and code.
@@ -800,11 +800,7 @@ async fn a_door_card_left_at_a_failed_visit_books_the_next_one_and_the_phone_pla
     let early = jx_core::Timestamp(due.0 - 1);
     assert_eq!(jx_engine::after_failure(kind, 1, at, after.booked_for, early), jx_engine::AfterFailure::Waiting);
     assert_eq!(jx_engine::after_failure(kind, 1, at, after.booked_for, due), jx_engine::AfterFailure::Due);
-    let history: Value = call(reqwest::Method::GET, format!("{}/tasks/{task}", demo.api), Some(&demo.coord), None)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let history = at_centre(&demo, task).await;
     let kinds: Vec<&str> = history["history"]
         .as_array()
         .expect("history")
@@ -871,11 +867,7 @@ async fn a_coordinator_asks_for_more_proof_and_the_phone_adds_a_photo_that_reach
 
     // At the centre once synced, with its photo.
     engine.sync_round().await.expect("a round");
-    let detail: Value = call(reqwest::Method::GET, format!("{}/tasks/{task}", demo.api), Some(&demo.coord), None)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let detail = at_centre(&demo, task).await;
     let history: Vec<jx_core::Envelope> = serde_json::from_value(detail["history"].clone()).expect("history");
     let added = history.iter().find_map(|e| match &e.payload {
         jx_core::event::EventPayload::ProofAdded { photos, note } => Some((photos.clone(), note.clone())),

@@ -59,6 +59,20 @@ impl Centre {
         self._dir.path()
     }
 
+    /// Uploads `bytes` as a JPEG blob with `token` (a phone's), as its sync does; asserts the centre took it.
+    pub async fn put_jpeg(&self, token: &str, bytes: &[u8]) {
+        let res = self
+            .http
+            .put(format!("{}/blobs/{}", self.url, Sha256::of(bytes)))
+            .bearer_auth(token)
+            .header("content-type", "image/jpeg")
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .expect("reaches the centre");
+        assert!(res.status().is_success(), "PUT blob: {}", res.status());
+    }
+
     pub async fn call(
         &self,
         method: Method,
