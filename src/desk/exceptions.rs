@@ -10,7 +10,7 @@ use dioxus::prelude::*;
 use jx_core::event::{Actor, Confirmation, Envelope, EventPayload};
 use jx_core::model::Task;
 use jx_core::proof::Gap;
-use jx_core::state::{ConflictKind, TaskState, TaskStatus};
+use jx_core::state::{ConflictKind, TaskState};
 use jx_core::wire::{Board, Decision, Exceptions, StaffLoad, TaskSummary};
 use jx_core::{StaffId, TaskId};
 use serde::Deserialize;
@@ -262,7 +262,7 @@ pub fn TaskDrawer(task: TaskId) -> Element {
                     for g in body.proof_gaps.iter() { li { {gap(l, g)} } }
                 }
             }
-            if matches!(st.status, TaskStatus::Delivered | TaskStatus::Collected | TaskStatus::HandedIn) {
+            if st.status.is_handed_over() {
                 div { class: "card proof", "data-testid": "proof-actions",
                     label { r#for: "proof-note", {t(D::ProofNote)} }
                     input { id: "proof-note", "data-testid": "proof-note", value: "{proof_note}",

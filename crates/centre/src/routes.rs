@@ -17,7 +17,7 @@ use axum::{Json, Router};
 use jx_core::bytes::Sha256;
 use jx_core::event::{Actor, Envelope, EventPayload};
 use jx_core::model::Role;
-use jx_core::state::{ConflictKind, TaskStatus};
+use jx_core::state::ConflictKind;
 use jx_core::wire::*;
 use jx_core::{DeviceId, EventId, StaffId, TaskId};
 use serde::Deserialize;
@@ -449,7 +449,7 @@ async fn decide(
 /// Refuses, with a clear reason, a decision about the proof of task `id` before its packet was handed over.
 fn handed_over(tx: &mut dyn crate::sql::Tx, id: TaskId) -> ApiResult<()> {
     let (_, s) = log::load_task(tx, id)?.ok_or_else(|| ApiError::NotFound(format!("task {id} does not exist")))?;
-    if matches!(s.status, TaskStatus::Delivered | TaskStatus::Collected | TaskStatus::HandedIn) {
+    if s.status.is_handed_over() {
         return Ok(());
     }
     Err(ApiError::Conflict(

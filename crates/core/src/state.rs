@@ -101,6 +101,12 @@ impl TaskStatus {
         matches!(self, TaskStatus::Delivered | TaskStatus::Returned | TaskStatus::Collected | TaskStatus::HandedIn)
     }
 
+    /// The packet was handed over (delivered, or collected and perhaps handed in): its proof can be asked for, added
+    /// to and accepted.
+    pub fn is_handed_over(self) -> bool {
+        matches!(self, TaskStatus::Delivered | TaskStatus::Collected | TaskStatus::HandedIn)
+    }
+
     /// Nothing more is expected of the staff member.
     pub fn is_closed(self) -> bool {
         self.is_settled() || self == TaskStatus::Cancelled
@@ -327,10 +333,11 @@ impl TaskState {
             }
             EventPayload::ProofRequested { .. }
             | EventPayload::ProofAdded { .. }
-            | EventPayload::ProofAccepted { .. } => match s {
-                Delivered | Collected | HandedIn => {}
-                _ => return Err(impossible()),
-            },
+            | EventPayload::ProofAccepted { .. } => {
+                if !s.is_handed_over() {
+                    return Err(impossible());
+                }
+            }
             EventPayload::DoorCardLeft { .. } => {
                 if self.attempts == 0 {
                     return Err(impossible());

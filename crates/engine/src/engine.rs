@@ -408,8 +408,7 @@ impl Engine {
             _ => None,
         };
         let booked = last_failure(detail.history.iter().map(|h| &h.envelope)).booked;
-        let handed_over =
-            matches!(detail.state.status, TaskStatus::Delivered | TaskStatus::Collected | TaskStatus::HandedIn);
+        let handed_over = detail.state.status.is_handed_over();
         let proof_asked = open_proof_request(detail.history.iter().map(|h| &h.envelope)).filter(|_| handed_over);
         let sheet = detail.sheet;
         let history = detail
