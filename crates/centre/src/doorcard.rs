@@ -298,6 +298,12 @@ impl From<ApiError> for PageError {
     }
 }
 
+impl From<crate::sql::DbError> for PageError {
+    fn from(e: crate::sql::DbError) -> PageError {
+        PageError::Failed(e.into())
+    }
+}
+
 impl From<Refusal> for PageError {
     fn from(r: Refusal) -> PageError {
         PageError::Refused(r)
@@ -558,6 +564,7 @@ fn failed(e: PageError, phone: &str) -> Response {
             tracing::error!(error = %e, "a door card page failed");
             let status = match e {
                 ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::CONFLICT,
             };
             html(status, page("暂时无法预约", "<p>中心系统暂时无法处理，请稍后再试。</p>", phone))

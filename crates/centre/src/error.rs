@@ -30,6 +30,10 @@ pub enum ApiError {
     TooManyRequests(&'static str, String),
     #[error("the import has {} bad rows; nothing was imported", .0.errors.len())]
     ImportRejected(ImportReport),
+    /// The database could not take the request now (a deadlock it broke, a pool with no connection free): the
+    /// client should send it again.
+    #[error("{0}")]
+    Busy(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -51,6 +55,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::TooManyRequests(code, _) => (StatusCode::TOO_MANY_REQUESTS, code),
             ApiError::ImportRejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "import_rejected"),
+            ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_busy"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -71,7 +76,11 @@ impl IntoResponse for ApiError {
             let body = serde_json::json!({"code": code, "message": message, "report": report});
             return (status, Json(body)).into_response();
         }
-        (status, Json(ApiErrorBody { code: code.to_string(), message })).into_response()
+        let body = Json(ApiErrorBody { code: code.to_string(), message });
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            return (status, [(axum::http::header::RETRY_AFTER, "1")], body).into_response();
+        }
+        (status, body).into_response()
     }
 }
 
@@ -92,6 +101,18 @@ impl From<JsonRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> ApiError {
         ApiError::BadRequest("malformed_query", r.body_text())
+    }
+}
+
+impl From<crate::sql::DbError> for ApiError {
+    fn from(e: crate::sql::DbError) -> ApiError {
+        match e {
+            e @ (crate::sql::DbError::Retry(_) | crate::sql::DbError::Pool(_)) => {
+                tracing::warn!(detail = %e, "database busy");
+                ApiError::Busy("the centre is busy; send the request again in a moment".into())
+            }
+            other => ApiError::internal(other),
+        }
     }
 }
 

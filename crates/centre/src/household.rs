@@ -145,9 +145,10 @@ fn parse_proxy(s: &str) -> ApiResult<u32> {
 
 /// The resident's name, or 404.
 fn resident_name(tx: &mut dyn Tx, resident: ResidentId) -> ApiResult<String> {
-    tx.query_opt("SELECT name FROM residents WHERE id = $1", params![resident.0])?
+    Ok(tx
+        .query_opt("SELECT name FROM residents WHERE id = $1", params![resident.0])?
         .ok_or_else(|| ApiError::NotFound(format!("no resident {resident}")))?
-        .text(0)
+        .text("name")?)
 }
 
 fn hash_of(text: Option<String>) -> ApiResult<Option<CodeHash>> {
@@ -196,13 +197,18 @@ pub fn on_file(tx: &mut dyn Tx, task: &Task) -> ApiResult<(Option<HouseholdOnFil
 /// Queues every open task of `resident` for its assignee's phone: its next pull brings the sheet with the card and
 /// the family members as they are now.
 pub fn requeue(tx: &mut dyn Tx, resident: ResidentId) -> ApiResult<u64> {
-    tx.execute(
-        "INSERT INTO changes (staff_id, task_id)
-         SELECT assignee, task_id FROM tasks
-         WHERE resident = $1 AND assignee IS NOT NULL AND status IN ('assigned', 'checked_out', 'attempt_failed')
-         ORDER BY task_id",
-        params![resident.0],
-    )
+    let open = tx
+        .query(
+            "SELECT assignee, task_id FROM tasks
+             WHERE resident = $1 AND assignee IS NOT NULL AND status IN ('assigned', 'checked_out', 'attempt_failed')",
+            params![resident.0],
+        )?
+        .iter()
+        .map(|r| Ok((StaffId(r.u32("assignee")?), r.text("task_id")?)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let n = open.len() as u64;
+    crate::log::tell_all(tx, open)?;
+    Ok(n)
 }
 
 /// Issues the resident's first card, or reissues it: the next serial with a new code (its hash is made later, by

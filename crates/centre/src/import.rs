@@ -232,8 +232,8 @@ pub fn import(tx: &mut dyn Tx, rows: Vec<(usize, Row)>, mode: ImportMode) -> Api
         service_items: tx
             .query("SELECT id FROM service_items", params![])?
             .iter()
-            .map(|r| r.u32(0))
-            .collect::<ApiResult<_>>()?,
+            .map(|r| r.u32("id"))
+            .collect::<Result<_, _>>()?,
     };
     let mut errors = Vec::new();
     let mut good: Vec<(usize, NewTask)> = Vec::new();

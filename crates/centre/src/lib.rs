@@ -179,7 +179,8 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
     let blobs = LocalBlobs::new(&settings.data_dir.join("blobs"))?;
     if settings.demo {
         let assign = settings.demo_assigned;
-        db.call(move |conn| {
+        // Exclusive: replicas starting together on one PostgreSQL seed it once.
+        db.call_exclusive(move |conn| {
             if !town::is_seeded(conn)? {
                 town::seed_demo(conn, &jx_core::demo::demo_town())?;
                 if assign {
@@ -191,7 +192,9 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
         .await
         .map_err(|e| anyhow::anyhow!("seeding the demo town: {e}"))?;
     }
-    db.call(|tx| proof::ensure_key(tx, db::now())).await.map_err(|e| anyhow::anyhow!("the signing key: {e}"))?;
+    db.call_exclusive(|tx| proof::ensure_key(tx, db::now()))
+        .await
+        .map_err(|e| anyhow::anyhow!("the signing key: {e}"))?;
     // Codes left unhashed by an import or a seed that was interrupted get their hashes now.
     proof::hash_pending_codes(&db, settings.code_cost)
         .await

@@ -1,9 +1,17 @@
 //! The task event log at the centre: appending events, folding a task's state, and feeding the pull changes that
 //! tell each phone what moved. Every function here runs inside the caller's transaction.
+//!
+//! With many writers at once (PostgreSQL, several replicas) two rules keep this right:
+//! - a task is changed only under its row lock ([`lock_task`]), taken before it is read, so no fold is computed
+//!   from events another transaction is about to add to;
+//! - each staff member's feed is numbered by a version bumped under the lock of their `staff_feed` row
+//!   ([`tell`]), so a change with a larger version never commits before one with a smaller: a phone whose cursor
+//!   has passed a version has seen everything below it. Locks are taken in one order (actor chain, then tasks by
+//!   id, then feeds by staff id); a deadlock PostgreSQL breaks anyway comes back as a retry.
 
 use crate::error::{ApiError, ApiResult};
 use crate::params;
-use crate::sql::Tx;
+use crate::sql::{Backend, Tx};
 use jx_core::bytes::Sha256;
 use jx_core::event::{Actor, Envelope, EventPayload};
 use jx_core::model::{Task, TaskKind};
@@ -25,6 +33,40 @@ pub fn json<T: serde::de::DeserializeOwned>(text: &str) -> ApiResult<T> {
 
 pub fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<String> {
     serde_json::to_string(v).map_err(ApiError::internal)
+}
+
+/// Locks the task's row until the transaction ends (on SQLite the one connection is the lock already).
+pub fn lock_task(tx: &mut dyn Tx, task: TaskId) -> ApiResult<()> {
+    if tx.backend() == Backend::Postgres {
+        tx.query("SELECT 1 FROM tasks WHERE task_id = $1 FOR UPDATE", params![task.to_string()])?;
+    }
+    Ok(())
+}
+
+/// Queues a change of `task` for `staff`'s phones: the next version of that member's feed. Returns the version.
+pub fn tell(tx: &mut dyn Tx, staff: StaffId, task: &str) -> ApiResult<i64> {
+    let version = tx
+        .query_one(
+            "INSERT INTO staff_feed (staff_id, version) VALUES ($1, 1)
+             ON CONFLICT (staff_id) DO UPDATE SET version = staff_feed.version + 1
+             RETURNING version",
+            params![staff.0],
+        )?
+        .int("version")?;
+    tx.execute(
+        "INSERT INTO changes (staff_id, task_id, version) VALUES ($1, $2, $3)",
+        params![staff.0, task, version],
+    )?;
+    Ok(version)
+}
+
+/// [`tell`] each `(staff, task)`, in the lock order: by staff id.
+pub fn tell_all(tx: &mut dyn Tx, mut changes: Vec<(StaffId, String)>) -> ApiResult<()> {
+    changes.sort();
+    for (staff, task) in changes {
+        tell(tx, staff, &task)?;
+    }
+    Ok(())
 }
 
 pub fn load_task(tx: &mut dyn Tx, task: TaskId) -> ApiResult<Option<(Task, TaskState)>> {
@@ -101,13 +143,11 @@ pub fn refold(tx: &mut dyn Tx, task: TaskId, kind: TaskKind, before: &TaskState)
             params![task.to_string(), s.0],
         )?;
     }
-    let mut tell: Vec<StaffId> = after.assignee.into_iter().collect();
+    let mut told: Vec<(StaffId, String)> = after.assignee.into_iter().map(|s| (s, task.to_string())).collect();
     if let Some(b) = before.assignee.filter(|b| Some(*b) != after.assignee) {
-        tell.push(b);
+        told.push((b, task.to_string()));
     }
-    for s in tell {
-        tx.execute("INSERT INTO changes (staff_id, task_id) VALUES ($1, $2)", params![s.0, task.to_string()])?;
-    }
+    tell_all(tx, told)?;
     Ok(after)
 }
 
@@ -120,13 +160,18 @@ pub fn append_decision(
     payload: EventPayload,
     now: Timestamp,
 ) -> ApiResult<TaskState> {
-    let (t, before) = load_task(tx, task)?.ok_or_else(|| ApiError::NotFound(format!("task {task} does not exist")))?;
     let key = actor_key(&actor);
-    let (seq, prev) =
-        match tx.query_opt("SELECT last_seq, last_hash FROM actor_chains WHERE actor = $1", params![&key])? {
-            Some(r) => (r.int(0)? as u64 + 1, Sha256::from_hex(&r.text(1)?).map_err(ApiError::internal)?),
-            None => (1, Sha256::ZERO),
-        };
+    // The actor's chain first, locked (a new chain starts at nothing), then the task: the lock order.
+    let chain = tx.query_one(
+        "INSERT INTO actor_chains (actor, last_seq, last_hash) VALUES ($1, 0, $2)
+         ON CONFLICT (actor) DO UPDATE SET last_seq = actor_chains.last_seq
+         RETURNING last_seq, last_hash",
+        params![&key, Sha256::ZERO.to_hex()],
+    )?;
+    let seq = chain.int("last_seq")? as u64 + 1;
+    let prev = Sha256::from_hex(&chain.text("last_hash")?).map_err(ApiError::internal)?;
+    lock_task(tx, task)?;
+    let (t, before) = load_task(tx, task)?.ok_or_else(|| ApiError::NotFound(format!("task {task} does not exist")))?;
     let seen = tx.query_one("SELECT max(at) FROM events WHERE task_id = $1", params![task.to_string()])?.opt_int(0)?;
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).map_err(ApiError::internal)?;
@@ -159,7 +204,7 @@ pub fn append_decision(
 fn remember_move(tx: &mut dyn Tx, task: TaskId, from: Option<StaffId>) -> ApiResult<()> {
     tx.execute(
         "UPDATE tasks SET moved_from = $2,
-           moved_change = (SELECT max(change_id) FROM changes WHERE staff_id = $2 AND task_id = $1)
+           moved_change = (SELECT max(version) FROM changes WHERE staff_id = $2 AND task_id = $1)
          WHERE task_id = $1",
         params![task.to_string(), from.map(|s| s.0)],
     )?;

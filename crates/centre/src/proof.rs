@@ -148,6 +148,7 @@ pub async fn hash_pending_codes(db: &Db, cost: CodeCost) -> ApiResult<usize> {
             .await
             .map_err(|e| ApiError::internal(format!("hashing codes: {e}")))??;
         db.call(move |tx| {
+            let mut told = Vec::new();
             for (task, hash) in &hashed {
                 let json = serde_json::to_string(hash).map_err(ApiError::internal)?;
                 tx.execute(
@@ -155,12 +156,13 @@ pub async fn hash_pending_codes(db: &Db, cost: CodeCost) -> ApiResult<usize> {
                     params![json, task],
                 )?;
                 if let Some(r) = tx.query_opt("SELECT assignee FROM tasks WHERE task_id = $1", params![task])?
-                    && let Some(staff) = r.opt_int(0)?
+                    && let Some(staff) = r.opt_int("assignee")?
                 {
-                    tx.execute("INSERT INTO changes (staff_id, task_id) VALUES ($1, $2)", params![staff, task])?;
+                    let staff = u32::try_from(staff).map_err(ApiError::internal)?;
+                    told.push((jx_core::StaffId(staff), task.clone()));
                 }
             }
-            Ok(())
+            crate::log::tell_all(tx, told)
         })
         .await?;
         done += n;

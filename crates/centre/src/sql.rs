@@ -4,14 +4,21 @@
 //! aggregates and `CAST(… AS BIGINT)`: a dialect both SQLite and PostgreSQL accept (for SQLite, `$n` is rewritten
 //! to `?n`). Values are the few types the centre stores: integers, text, bytes and NULL. Each unit of work runs in
 //! one transaction ([`Db::call`](crate::db::Db::call)): committed when it returns `Ok`, rolled back otherwise.
+//! Rows are read by column name. Failures are [`DbError`]s; what they mean over HTTP is decided in `error.rs`.
 
-use crate::error::{ApiError, ApiResult};
+mod postgres;
+mod sqlite;
+
+pub use postgres::{PgTx, pg_error};
+pub use sqlite::SqliteTx;
 
 /// A value bound to or read from a query.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,
     Int(i64),
+    /// A fractional number, kept whole: never rounded to an integer on the way in or out.
+    Real(f64),
     Text(String),
     Bytes(Vec<u8>),
 }
@@ -46,6 +53,11 @@ impl From<bool> for Value {
         Value::Int(v as i64)
     }
 }
+impl From<f64> for Value {
+    fn from(v: f64) -> Value {
+        Value::Real(v)
+    }
+}
 impl From<String> for Value {
     fn from(v: String) -> Value {
         Value::Text(v)
@@ -78,57 +90,124 @@ macro_rules! params {
     ($($v:expr),* $(,)?) => { &[$($crate::sql::Value::from($v)),*][..] };
 }
 
-/// One result row.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Row(pub Vec<Value>);
+/// What the storage layer can fail with. The HTTP layer maps it (in `error.rs`); nothing here knows of HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}{detail}", detail = .0.as_db_error().map(|d| format!(": {}", d.message())).unwrap_or_default())]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("no PostgreSQL connection could be had from the pool: {0}")]
+    Pool(String),
+    /// Another transaction holds what this one needs (a deadlock, or a serialisation failure): safe to run again.
+    #[error("the database asked for the transaction to be retried: {0}")]
+    Retry(String),
+    #[error("no column {0} in the result")]
+    NoColumn(String),
+    #[error("column {column}: expected {want}, found {found}")]
+    Type { column: String, want: &'static str, found: String },
+    #[error("{0}")]
+    Shape(String),
+}
 
-fn wrong(i: usize, want: &str, got: &Value) -> ApiError {
-    ApiError::internal(format!("column {i}: expected {want}, found {got:?}"))
+impl DbError {
+    /// Whether running the same transaction again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, DbError::Retry(_))
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// A column of a result row, by name (`"last_seq"`) or, for the rare unnamed expression, by position.
+pub trait Column: Copy + std::fmt::Display {
+    fn index_in(self, names: &[String]) -> Option<usize>;
+}
+
+impl Column for usize {
+    fn index_in(self, names: &[String]) -> Option<usize> {
+        (self < names.len()).then_some(self)
+    }
+}
+
+impl Column for &str {
+    fn index_in(self, names: &[String]) -> Option<usize> {
+        names.iter().position(|n| n == self)
+    }
+}
+
+/// One result row: its values with the names of their columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    names: std::sync::Arc<[String]>,
+    values: Vec<Value>,
 }
 
 impl Row {
-    fn at(&self, i: usize) -> ApiResult<&Value> {
-        self.0.get(i).ok_or_else(|| ApiError::internal(format!("no column {i}")))
+    pub fn new(names: std::sync::Arc<[String]>, values: Vec<Value>) -> Row {
+        Row { names, values }
     }
 
-    pub fn int(&self, i: usize) -> ApiResult<i64> {
-        match self.at(i)? {
+    fn at<C: Column>(&self, c: C) -> DbResult<&Value> {
+        c.index_in(&self.names).and_then(|i| self.values.get(i)).ok_or_else(|| DbError::NoColumn(c.to_string()))
+    }
+
+    fn wrong<C: Column>(c: C, want: &'static str, got: &Value) -> DbError {
+        DbError::Type { column: c.to_string(), want, found: format!("{got:?}") }
+    }
+
+    pub fn int<C: Column>(&self, c: C) -> DbResult<i64> {
+        match self.at(c)? {
             Value::Int(v) => Ok(*v),
-            other => Err(wrong(i, "an integer", other)),
+            other => Err(Self::wrong(c, "an integer", other)),
         }
     }
 
-    pub fn opt_int(&self, i: usize) -> ApiResult<Option<i64>> {
-        match self.at(i)? {
+    pub fn opt_int<C: Column>(&self, c: C) -> DbResult<Option<i64>> {
+        match self.at(c)? {
             Value::Null => Ok(None),
             Value::Int(v) => Ok(Some(*v)),
-            other => Err(wrong(i, "an integer or NULL", other)),
+            other => Err(Self::wrong(c, "an integer or NULL", other)),
         }
     }
 
-    pub fn u32(&self, i: usize) -> ApiResult<u32> {
-        u32::try_from(self.int(i)?).map_err(ApiError::internal)
+    pub fn u32<C: Column>(&self, c: C) -> DbResult<u32> {
+        let v = self.int(c)?;
+        u32::try_from(v).map_err(|_| DbError::Type {
+            column: c.to_string(),
+            want: "a 32-bit count",
+            found: v.to_string(),
+        })
     }
 
-    pub fn text(&self, i: usize) -> ApiResult<String> {
-        match self.at(i)? {
+    /// A fractional number, exactly as stored (an integer column reads as its value).
+    pub fn real<C: Column>(&self, c: C) -> DbResult<f64> {
+        match self.at(c)? {
+            Value::Real(v) => Ok(*v),
+            Value::Int(v) => Ok(*v as f64),
+            other => Err(Self::wrong(c, "a number", other)),
+        }
+    }
+
+    pub fn text<C: Column>(&self, c: C) -> DbResult<String> {
+        match self.at(c)? {
             Value::Text(v) => Ok(v.clone()),
-            other => Err(wrong(i, "text", other)),
+            other => Err(Self::wrong(c, "text", other)),
         }
     }
 
-    pub fn opt_text(&self, i: usize) -> ApiResult<Option<String>> {
-        match self.at(i)? {
+    pub fn opt_text<C: Column>(&self, c: C) -> DbResult<Option<String>> {
+        match self.at(c)? {
             Value::Null => Ok(None),
             Value::Text(v) => Ok(Some(v.clone())),
-            other => Err(wrong(i, "text or NULL", other)),
+            other => Err(Self::wrong(c, "text or NULL", other)),
         }
     }
 
-    pub fn bytes(&self, i: usize) -> ApiResult<Vec<u8>> {
-        match self.at(i)? {
+    pub fn bytes<C: Column>(&self, c: C) -> DbResult<Vec<u8>> {
+        match self.at(c)? {
             Value::Bytes(v) => Ok(v.clone()),
-            other => Err(wrong(i, "bytes", other)),
+            other => Err(Self::wrong(c, "bytes", other)),
         }
     }
 }
@@ -136,15 +215,15 @@ impl Row {
 /// A transaction on either back end.
 pub trait Tx {
     /// Runs a statement; returns the number of rows it changed.
-    fn execute(&mut self, sql: &str, params: &[Value]) -> ApiResult<u64>;
-    fn query(&mut self, sql: &str, params: &[Value]) -> ApiResult<Vec<Row>>;
+    fn execute(&mut self, sql: &str, params: &[Value]) -> DbResult<u64>;
+    fn query(&mut self, sql: &str, params: &[Value]) -> DbResult<Vec<Row>>;
 
-    fn query_opt(&mut self, sql: &str, params: &[Value]) -> ApiResult<Option<Row>> {
+    fn query_opt(&mut self, sql: &str, params: &[Value]) -> DbResult<Option<Row>> {
         Ok(self.query(sql, params)?.into_iter().next())
     }
 
-    fn query_one(&mut self, sql: &str, params: &[Value]) -> ApiResult<Row> {
-        self.query_opt(sql, params)?.ok_or_else(|| ApiError::internal("a query that returns one row returned none"))
+    fn query_one(&mut self, sql: &str, params: &[Value]) -> DbResult<Row> {
+        self.query_opt(sql, params)?.ok_or_else(|| DbError::Shape("a query that returns one row returned none".into()))
     }
 
     /// Which back end this is, for the rare statement that differs.
@@ -170,150 +249,6 @@ pub fn to_sqlite(sql: &str) -> String {
     out
 }
 
-pub struct SqliteTx<'a>(pub &'a rusqlite::Transaction<'a>);
-
-fn sqlite_params(params: &[Value]) -> Vec<rusqlite::types::Value> {
-    params
-        .iter()
-        .map(|v| match v {
-            Value::Null => rusqlite::types::Value::Null,
-            Value::Int(i) => rusqlite::types::Value::Integer(*i),
-            Value::Text(s) => rusqlite::types::Value::Text(s.clone()),
-            Value::Bytes(b) => rusqlite::types::Value::Blob(b.clone()),
-        })
-        .collect()
-}
-
-impl Tx for SqliteTx<'_> {
-    fn execute(&mut self, sql: &str, params: &[Value]) -> ApiResult<u64> {
-        let mut stmt = self.0.prepare_cached(&to_sqlite(sql))?;
-        Ok(stmt.execute(rusqlite::params_from_iter(sqlite_params(params)))? as u64)
-    }
-
-    fn query(&mut self, sql: &str, params: &[Value]) -> ApiResult<Vec<Row>> {
-        let mut stmt = self.0.prepare_cached(&to_sqlite(sql))?;
-        let n = stmt.column_count();
-        let mut rows = stmt.query(rusqlite::params_from_iter(sqlite_params(params)))?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let mut vals = Vec::with_capacity(n);
-            for i in 0..n {
-                vals.push(match r.get_ref(i)? {
-                    rusqlite::types::ValueRef::Null => Value::Null,
-                    rusqlite::types::ValueRef::Integer(v) => Value::Int(v),
-                    rusqlite::types::ValueRef::Real(v) => Value::Int(v as i64),
-                    rusqlite::types::ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                    rusqlite::types::ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
-                });
-            }
-            out.push(Row(vals));
-        }
-        Ok(out)
-    }
-
-    fn backend(&self) -> Backend {
-        Backend::Sqlite
-    }
-}
-
-/// A PostgreSQL transaction, with the connection's cache of prepared statements: each distinct query is prepared
-/// once per connection, so that a query costs one round trip, not two.
-pub struct PgTx<'a, 'b> {
-    pub tx: &'a mut postgres::Transaction<'b>,
-    pub statements: &'a mut std::collections::HashMap<String, postgres::Statement>,
-}
-
-impl PgTx<'_, '_> {
-    fn statement(&mut self, sql: &str) -> ApiResult<postgres::Statement> {
-        if let Some(s) = self.statements.get(sql) {
-            return Ok(s.clone());
-        }
-        let s = self.tx.prepare(sql).map_err(pg_error)?;
-        self.statements.insert(sql.to_string(), s.clone());
-        Ok(s)
-    }
-}
-
-fn pg_error(e: postgres::Error) -> ApiError {
-    ApiError::internal(e)
-}
-
-impl Tx for PgTx<'_, '_> {
-    fn execute(&mut self, sql: &str, params: &[Value]) -> ApiResult<u64> {
-        let stmt = self.statement(sql)?;
-        let bound = pg_params(params, stmt.params())?;
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = bound.iter().map(|b| b.as_ref()).collect();
-        self.tx.execute(&stmt, &refs).map_err(pg_error)
-    }
-
-    fn query(&mut self, sql: &str, params: &[Value]) -> ApiResult<Vec<Row>> {
-        use postgres::types::Type;
-        let stmt = self.statement(sql)?;
-        let bound = pg_params(params, stmt.params())?;
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = bound.iter().map(|b| b.as_ref()).collect();
-        let rows = self.tx.query(&stmt, &refs).map_err(pg_error)?;
-        rows.iter()
-            .map(|r| {
-                let mut vals = Vec::with_capacity(r.len());
-                for (i, col) in r.columns().iter().enumerate() {
-                    let t = col.type_();
-                    let v = if *t == Type::INT8 {
-                        r.try_get::<_, Option<i64>>(i).map(|o| o.map(Value::Int))
-                    } else if *t == Type::INT4 {
-                        r.try_get::<_, Option<i32>>(i).map(|o| o.map(|v| Value::Int(v as i64)))
-                    } else if *t == Type::INT2 {
-                        r.try_get::<_, Option<i16>>(i).map(|o| o.map(|v| Value::Int(v as i64)))
-                    } else if *t == Type::BOOL {
-                        r.try_get::<_, Option<bool>>(i).map(|o| o.map(|v| Value::Int(v as i64)))
-                    } else if *t == Type::NUMERIC {
-                        return Err(ApiError::internal("NUMERIC columns are not used; cast to BIGINT"));
-                    } else if *t == Type::BYTEA {
-                        r.try_get::<_, Option<Vec<u8>>>(i).map(|o| o.map(Value::Bytes))
-                    } else {
-                        r.try_get::<_, Option<String>>(i).map(|o| o.map(Value::Text))
-                    };
-                    vals.push(v.map_err(pg_error)?.unwrap_or(Value::Null));
-                }
-                Ok(Row(vals))
-            })
-            .collect()
-    }
-
-    fn backend(&self) -> Backend {
-        Backend::Postgres
-    }
-}
-
-/// Binds each value as the type PostgreSQL inferred for its parameter.
-fn pg_params(
-    params: &[Value],
-    types: &[postgres::types::Type],
-) -> ApiResult<Vec<Box<dyn postgres::types::ToSql + Sync>>> {
-    use postgres::types::Type;
-    if params.len() != types.len() {
-        return Err(ApiError::internal(format!("{} parameters for {} placeholders", params.len(), types.len())));
-    }
-    params
-        .iter()
-        .zip(types)
-        .map(|(v, t)| -> ApiResult<Box<dyn postgres::types::ToSql + Sync>> {
-            Ok(match v {
-                Value::Null if *t == Type::INT8 => Box::new(None::<i64>),
-                Value::Null if *t == Type::INT4 => Box::new(None::<i32>),
-                Value::Null if *t == Type::BYTEA => Box::new(None::<Vec<u8>>),
-                Value::Null => Box::new(None::<String>),
-                Value::Int(i) if *t == Type::INT4 => Box::new(i32::try_from(*i).map_err(ApiError::internal)?),
-                Value::Int(i) if *t == Type::INT2 => Box::new(i16::try_from(*i).map_err(ApiError::internal)?),
-                Value::Int(i) if *t == Type::BOOL => Box::new(*i != 0),
-                Value::Int(i) if *t == Type::TEXT || *t == Type::VARCHAR => Box::new(i.to_string()),
-                Value::Int(i) => Box::new(*i),
-                Value::Text(s) => Box::new(s.clone()),
-                Value::Bytes(b) => Box::new(b.clone()),
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,5 +256,23 @@ mod tests {
     #[test]
     fn dollar_parameters_become_sqlite_numbered_ones_outside_strings() {
         assert_eq!(to_sqlite("SELECT $1, '$2' FROM t WHERE a = $2"), "SELECT ?1, '$2' FROM t WHERE a = ?2");
+    }
+
+    #[test]
+    fn a_row_is_read_by_column_name_and_says_which_column_is_missing_or_of_another_type() {
+        let names: std::sync::Arc<[String]> = vec!["last_seq".to_string(), "last_hash".to_string()].into();
+        let row = Row::new(names, vec![Value::Int(7), Value::Text("ab".into())]);
+        assert_eq!(row.int("last_seq").ok(), Some(7));
+        assert_eq!(row.text("last_hash").ok().as_deref(), Some("ab"));
+        assert_eq!(row.int(0).ok(), Some(7));
+        assert!(matches!(row.int("nope"), Err(DbError::NoColumn(c)) if c == "nope"));
+        assert!(matches!(row.int("last_hash"), Err(DbError::Type { column, .. }) if column == "last_hash"));
+    }
+
+    #[test]
+    fn a_fraction_is_read_back_whole() {
+        let row = Row::new(vec!["km".to_string()].into(), vec![Value::from(1.75)]);
+        assert_eq!(row.real("km").ok(), Some(1.75));
+        assert!(row.int("km").is_err(), "a fraction never reads as a truncated integer");
     }
 }

@@ -43,6 +43,11 @@ pub fn push(tx: &mut dyn Tx, caller: DeviceCaller, events: Vec<Envelope>) -> Api
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| ApiError::internal("enrolled key"))?;
+    // Then every task the batch touches, in id order (the lock order; see `log`).
+    let tasks: std::collections::BTreeSet<TaskId> = events.iter().map(|e| e.task).collect();
+    for t in tasks {
+        log::lock_task(tx, t)?;
+    }
     let mut results = Vec::with_capacity(events.len());
     for e in events {
         let outcome = ingest_one(tx, caller, &public, &e, &mut last_seq, &mut last_hash, received)?;
@@ -133,7 +138,7 @@ fn ingest_one(
     Ok(PushOutcome::Accepted)
 }
 
-/// Parses a pull cursor: the last change id the device has seen.
+/// Parses a pull cursor: the last version of its staff member's feed the device has seen.
 pub fn parse_cursor(since: Option<&str>) -> ApiResult<i64> {
     match since {
         None | Some("") => Ok(0),
@@ -150,18 +155,22 @@ pub fn pull(tx: &mut dyn Tx, caller: DeviceCaller, since: i64, limit: usize) -> 
     // Asking for what came after `since`, the phone says it has stored everything up to it (a cursor beyond any
     // change issued counts as the last one issued). The board reads this to tell whether a phone may still hold
     // a task that was taken from it.
-    let issued = tx.query_one("SELECT coalesce(max(change_id), 0) FROM changes", params![])?.int(0)?;
+    let issued = tx
+        .query_opt("SELECT version FROM staff_feed WHERE staff_id = $1", params![caller.staff.0])?
+        .map(|r| r.int("version"))
+        .transpose()?
+        .unwrap_or(0);
     tx.execute(
         "UPDATE devices SET pulled_to = $2 WHERE device_id = $1 AND pulled_to < $2",
         params![caller.device.to_string(), since.min(issued)],
     )?;
     let page: Vec<(i64, String)> = tx
         .query(
-            "SELECT change_id, task_id FROM changes WHERE staff_id = $1 AND change_id > $2 ORDER BY change_id LIMIT $3",
+            "SELECT version, task_id FROM changes WHERE staff_id = $1 AND version > $2 ORDER BY version LIMIT $3",
             params![caller.staff.0, since, limit],
         )?
         .iter()
-        .map(|r| Ok((r.int(0)?, r.text(1)?)))
+        .map(|r| Ok((r.int("version")?, r.text("task_id")?)))
         .collect::<ApiResult<_>>()?;
     let more = page.len() == limit;
     let cursor = page.last().map(|(id, _)| *id).unwrap_or(since);

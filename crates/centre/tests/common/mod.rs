@@ -41,7 +41,7 @@ pub async fn centre_with(tune: impl FnOnce(&mut Settings)) -> Centre {
     Centre { postgres, running: Some(running), url, http: Client::new(), _dir: dir }
 }
 
-async fn fresh_postgres_database(admin: String) -> String {
+pub async fn fresh_postgres_database(admin: String) -> String {
     let name = format!("jx_test_{}", uuid::Uuid::now_v7().simple());
     let created = name.clone();
     tokio::task::spawn_blocking(move || {
