@@ -60,6 +60,17 @@ pub fn tell(tx: &mut dyn Tx, staff: StaffId, task: &str) -> ApiResult<i64> {
     Ok(version)
 }
 
+/// The changes of `staff`'s feed after version `since`, at most `limit`, oldest first: `(version, task)`.
+pub fn feed_page(tx: &mut dyn Tx, staff: StaffId, since: i64, limit: usize) -> ApiResult<Vec<(i64, String)>> {
+    tx.query(
+        "SELECT version, task_id FROM changes WHERE staff_id = $1 AND version > $2 ORDER BY version LIMIT $3",
+        params![staff.0, since, limit],
+    )?
+    .iter()
+    .map(|r| Ok((r.int("version")?, r.text("task_id")?)))
+    .collect()
+}
+
 /// [`tell`] each `(staff, task)`, in the lock order: by staff id.
 pub fn tell_all(tx: &mut dyn Tx, mut changes: Vec<(StaffId, String)>) -> ApiResult<()> {
     changes.sort();

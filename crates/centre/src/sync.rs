@@ -164,14 +164,7 @@ pub fn pull(tx: &mut dyn Tx, caller: DeviceCaller, since: i64, limit: usize) -> 
         "UPDATE devices SET pulled_to = $2 WHERE device_id = $1 AND pulled_to < $2",
         params![caller.device.to_string(), since.min(issued)],
     )?;
-    let page: Vec<(i64, String)> = tx
-        .query(
-            "SELECT version, task_id FROM changes WHERE staff_id = $1 AND version > $2 ORDER BY version LIMIT $3",
-            params![caller.staff.0, since, limit],
-        )?
-        .iter()
-        .map(|r| Ok((r.int("version")?, r.text("task_id")?)))
-        .collect::<ApiResult<_>>()?;
+    let page = log::feed_page(tx, caller.staff, since, limit)?;
     let more = page.len() == limit;
     let cursor = page.last().map(|(id, _)| *id).unwrap_or(since);
     // Each task once, in the order of its last change.
