@@ -250,7 +250,7 @@ mod tests {
         let mut s = jx_centre::Settings::new(dir.path());
         s.listen = "127.0.0.1:0".parse().expect("addr");
         s.demo = true;
-        s.code_cost = jx_centre::proof::CodeCost { m_kib: 64, t: 1 };
+        s.code_cost = jx_centre::codes::CodeCost { m_kib: 64, t: 1 };
         let c = jx_centre::start(s, false).await.expect("centre starts");
         let url = format!("http://{}", c.addr);
         (dir, c, url)

@@ -1,16 +1,17 @@
-//! Who is calling: passwords (argon2), bearer tokens (random, stored only as their SHA-256), and the extractors
-//! that handlers name in their arguments — [`Coordinator`], [`StaffSession`], [`DeviceCaller`], [`Caller`].
+//! Who is calling: passwords (argon2), bearer tokens (random, stored only as their SHA-256), logins and their
+//! throttling, and the kinds of caller — [`Coordinator`], [`StaffSession`], [`DeviceCaller`], [`Caller`] — that the
+//! HTTP layer reads from a request.
+//!
+//! Domain layer: uses storage; never the HTTP layer.
 
-use crate::AppState;
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
 use crate::sql::Tx;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use jx_core::bytes::Sha256;
 use jx_core::model::Role;
+use jx_core::wire::{LoginRequest, LoginResponse};
 use jx_core::{DeviceId, StaffId, Timestamp};
 
 pub fn hash_password(password: &str) -> ApiResult<String> {
@@ -86,108 +87,97 @@ pub struct DeviceCaller {
     pub staff: StaffId,
 }
 
-pub(crate) fn bearer(parts: &Parts) -> ApiResult<String> {
-    let header = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthenticated("unauthenticated", "this endpoint needs a bearer token".into()))?;
-    let value = header
-        .to_str()
-        .map_err(|_| ApiError::Unauthenticated("unauthenticated", "the Authorization header is not text".into()))?;
-    value.strip_prefix("Bearer ").map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).ok_or_else(|| {
-        ApiError::Unauthenticated("unauthenticated", "the Authorization header is not `Bearer <token>`".into())
-    })
-}
-
 /// staff, role, device, expires_at, revoked_at
 type TokenRow = (u32, String, Option<String>, Option<i64>, Option<i64>);
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Caller> {
-        let key = token_key(&bearer(parts)?);
-        state
-            .db
-            .call(move |conn| {
-                let row = conn.query_opt(
-                    "SELECT t.staff_id, s.role, t.device_id, t.expires_at, d.revoked_at
-                     FROM tokens t JOIN staff s ON s.id = t.staff_id
-                     LEFT JOIN devices d ON d.device_id = t.device_id
-                     WHERE t.token_hash = $1",
-                    crate::params![key],
-                )?;
-                let row: Option<TokenRow> = match row {
-                    Some(r) => Some((r.u32(0)?, r.text(1)?, r.opt_text(2)?, r.opt_int(3)?, r.opt_int(4)?)),
-                    None => None,
-                };
-                let Some((staff, role, device, expires, revoked)) = row else {
-                    return Err(ApiError::Unauthenticated("unknown_token", "this token is not valid".into()));
-                };
-                if expires.is_some_and(|e| e <= now().millis()) {
-                    return Err(ApiError::Unauthenticated(
-                        "token_expired",
-                        "this token has expired; log in again".into(),
-                    ));
-                }
-                let staff = StaffId(staff);
-                match device {
-                    Some(d) => {
-                        if revoked.is_some() {
-                            return Err(ApiError::Forbidden(
-                                "device_revoked",
-                                "this device has been revoked by a coordinator; it must be enrolled again".into(),
-                            ));
-                        }
-                        let device = d.parse().map_err(ApiError::internal)?;
-                        Ok(Caller::Device { device, staff })
-                    }
-                    None => {
-                        let role = if role == "coordinator" { Role::Coordinator } else { Role::Staff };
-                        Ok(Caller::Session { staff, role })
-                    }
-                }
-            })
-            .await
+/// Who holds the token whose key (see [`token_key`]) is `key`: refused if it is unknown, expired, or a revoked
+/// device's.
+pub fn caller(tx: &mut dyn Tx, key: String) -> ApiResult<Caller> {
+    let row = tx.query_opt(
+        "SELECT t.staff_id, s.role, t.device_id, t.expires_at, d.revoked_at
+             FROM tokens t JOIN staff s ON s.id = t.staff_id
+             LEFT JOIN devices d ON d.device_id = t.device_id
+             WHERE t.token_hash = $1",
+        crate::params![key],
+    )?;
+    let row: Option<TokenRow> = match row {
+        Some(r) => Some((r.u32(0)?, r.text(1)?, r.opt_text(2)?, r.opt_int(3)?, r.opt_int(4)?)),
+        None => None,
+    };
+    let Some((staff, role, device, expires, revoked)) = row else {
+        return Err(ApiError::Unauthenticated("unknown_token", "this token is not valid".into()));
+    };
+    if expires.is_some_and(|e| e <= now().millis()) {
+        return Err(ApiError::Unauthenticated("token_expired", "this token has expired; log in again".into()));
     }
-}
-
-impl FromRequestParts<AppState> for Coordinator {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Coordinator> {
-        match Caller::from_request_parts(parts, state).await? {
-            Caller::Session { staff, role: Role::Coordinator } => Ok(Coordinator { staff }),
-            _ => Err(ApiError::Forbidden("coordinators_only", "only a coordinator may do this".into())),
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for StaffSession {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<StaffSession> {
-        match Caller::from_request_parts(parts, state).await? {
-            Caller::Session { staff, role } => Ok(StaffSession { staff, role }),
-            Caller::Device { .. } => Err(ApiError::Forbidden(
-                "session_required",
-                "log in with a password to do this, not a device token".into(),
-            )),
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for DeviceCaller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<DeviceCaller> {
-        match Caller::from_request_parts(parts, state).await? {
-            Caller::Device { device, staff } => Ok(DeviceCaller { device, staff }),
-            Caller::Session { .. } => {
-                Err(ApiError::Forbidden("device_required", "only an enrolled staff phone may do this".into()))
+    let staff = StaffId(staff);
+    match device {
+        Some(d) => {
+            if revoked.is_some() {
+                return Err(ApiError::Forbidden(
+                    "device_revoked",
+                    "this device has been revoked by a coordinator; it must be enrolled again".into(),
+                ));
             }
+            let device = d.parse().map_err(ApiError::internal)?;
+            Ok(Caller::Device { device, staff })
+        }
+        None => {
+            let role = if role == "coordinator" { Role::Coordinator } else { Role::Staff };
+            Ok(Caller::Session { staff, role })
         }
     }
+}
+
+/// A login with a password: a new session token, or the refusal (a wrong password is counted towards the lock-out
+/// in the same transaction, which commits either way; hence the nested result).
+pub fn login(
+    tx: &mut dyn Tx,
+    req: &LoginRequest,
+    ttl_ms: i64,
+    limits: LoginLimits,
+) -> ApiResult<Result<LoginResponse, ApiError>> {
+    let at = now();
+    if let Some(until) = locked_until(tx, &req.login, at)? {
+        let minutes = (until.millis() - at.millis() + 59_999) / 60_000;
+        return Ok(Err(ApiError::TooManyRequests(
+            "locked_out",
+            format!("too many failed logins; try again in {minutes} min or ask a coordinator"),
+        )));
+    }
+    let row =
+        tx.query_opt("SELECT id, name, role, password_hash FROM staff WHERE login = $1", crate::params![&req.login])?;
+    let refused = || ApiError::Unauthenticated("bad_credentials", "wrong login or password".into());
+    let ok = row
+        .as_ref()
+        .map(|r| r.text("password_hash"))
+        .transpose()?
+        .is_some_and(|hash| verify_password(&req.password, &hash));
+    let Some(row) = row.filter(|_| ok) else {
+        count_failure(tx, &req.login, at, limits)?;
+        return Ok(Err(refused()));
+    };
+    clear_failures(tx, &req.login)?;
+    let (id, name, role) = (row.u32("id")?, row.text("name")?, row.text("role")?);
+    let token = new_token()?;
+    let expires_at = Timestamp(now().millis() + ttl_ms);
+    store_token(tx, &token, StaffId(id), None, Some(expires_at))?;
+    let role = if role == "coordinator" { Role::Coordinator } else { Role::Staff };
+    Ok(Ok(LoginResponse { token, expires_at, staff: StaffId(id), name, role }))
+}
+
+/// Trades the session token `old` of `session` for a new one with a fresh expiry; the old one stops working at once.
+pub fn refresh(tx: &mut dyn Tx, old: &str, session: StaffSession, ttl_ms: i64) -> ApiResult<LoginResponse> {
+    let n =
+        tx.execute("DELETE FROM tokens WHERE token_hash = $1 AND device_id IS NULL", crate::params![token_key(old)])?;
+    if n == 0 {
+        return Err(ApiError::BadRequest("not_a_session", "only a login session can be refreshed".into()));
+    }
+    let row = tx.query_one("SELECT name FROM staff WHERE id = $1", crate::params![session.staff.0])?;
+    let token = new_token()?;
+    let expires_at = Timestamp(now().millis() + ttl_ms);
+    store_token(tx, &token, session.staff, None, Some(expires_at))?;
+    Ok(LoginResponse { token, expires_at, staff: session.staff, name: row.text("name")?, role: session.role })
 }
 
 #[cfg(test)]

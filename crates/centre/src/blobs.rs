@@ -76,3 +76,18 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
         None
     }
 }
+
+/// Records that the bytes of `hash` are kept (once; a second upload of the same bytes changes nothing).
+pub fn record(
+    tx: &mut dyn crate::sql::Tx,
+    hash: Sha256,
+    size: u64,
+    mime: &str,
+    at: jx_core::Timestamp,
+) -> Result<(), crate::sql::DbError> {
+    tx.execute(
+        "INSERT INTO blobs (sha256, size, mime, stored_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        crate::params![hash.to_hex(), size as i64, mime, at.millis()],
+    )?;
+    Ok(())
+}

@@ -168,3 +168,16 @@ pub fn route(tx: &mut dyn Tx, staff: StaffId, return_home: bool, green_first: bo
         .collect();
     Ok(StaffRoute { staff, start, stops, walk_m, unplaced: grouped.unplaced })
 }
+/// Assigns every unassigned task by the automatic proposal, as the first coordinator: the demo evening as it
+/// stands once a coordinator has pressed "assign".
+pub fn assign_demo(tx: &mut dyn Tx, at: Timestamp) -> ApiResult<()> {
+    let by = tx
+        .query_opt("SELECT id FROM staff WHERE role = 'coordinator' ORDER BY id LIMIT 1", params![])?
+        .map(|r| r.int(0))
+        .transpose()?
+        .ok_or_else(|| ApiError::internal("the demo town has no coordinator"))?;
+    let proposal = proposal(tx, &[])?;
+    let items: Vec<_> = proposal.assignments.iter().map(|a| (a.task, a.staff)).collect();
+    apply(tx, StaffId(u32::try_from(by).map_err(ApiError::internal)?), &items, at)?;
+    Ok(())
+}

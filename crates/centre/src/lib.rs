@@ -8,105 +8,52 @@
 //! It depends on `jx-core` only among this workspace's crates; it must never import the phone's store, the sync
 //! engine or the UI. It never logs a resident's personal data: log lines carry ids and counts, never names,
 //! phones or rooms.
+//!
+//! ## Layers
+//! Each module imports only modules of its own layer or below, and no two modules import each other
+//! (`tests/layers.rs` checks both):
+//! 1. **HTTP** — `http::*`: one module per resource, each with its routes; extractors; the residents' door card
+//!    pages; serving the web app. Handlers parse a request, call the domain, and shape the answer.
+//! 2. **State** — `state`: the settings and the handles every request shares.
+//! 3. **Domain** — `auth`, `staff`, `import`, `decisions`, `sync`, `board`, `counter`, `report`, `geo`, `town`,
+//!    `household`, `doorcard`, `proof`, `codes`, `sheets`, `log`, `audit`, `scan`, `tls`: the centre's operations,
+//!    each inside the caller's transaction.
+//! 4. **Storage** — `db`, `sql`, `blobs`, and `error` (the one error type, mapped to HTTP answers in one place).
 
-pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod blobs;
 pub mod board;
+pub mod codes;
 pub mod counter;
 pub mod db;
+pub mod decisions;
 pub mod doorcard;
 pub mod error;
 pub mod geo;
 pub mod household;
+pub mod http;
 pub mod import;
 pub mod log;
 pub mod proof;
 pub mod report;
-pub mod routes;
 pub mod scan;
+pub mod sheets;
 pub mod sql;
+pub mod staff;
+pub mod state;
 pub mod sync;
 pub mod tls;
 pub mod town;
 
-use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
-use axum::response::Response;
-use blobs::{BlobStore, LocalBlobs};
+use blobs::LocalBlobs;
 use db::Db;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
-/// The OpenAPI document of the whole API, served at `/api/v1/openapi.json` and tested against [`routes::ROUTES`].
-pub const OPENAPI: &str = include_str!("../openapi.json");
-
-/// How the centre runs. Defaults work with nothing set up.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    pub listen: SocketAddr,
-    pub data_dir: PathBuf,
-    /// A `postgres://` URL; the embedded SQLite file `centre.sqlite` in the data directory when unset.
-    pub database: Option<String>,
-    /// Seed the demo town into an empty database.
-    pub demo: bool,
-    /// With `demo`: when seeding, also assign tonight's tasks with the automatic proposal (as coordinator c1
-    /// would), so team members see a route at once.
-    pub demo_assigned: bool,
-    /// A built web app to serve at `/` (the output of the README's run command).
-    pub app_dir: Option<PathBuf>,
-    pub session_ttl_ms: i64,
-    pub max_json_bytes: usize,
-    pub max_import_bytes: usize,
-    pub max_blob_bytes: usize,
-    /// The cost of the residents' code hashes sent to phones; tests lower it, nothing else should.
-    pub code_cost: proof::CodeCost,
-    /// How far (metres) outside its task's compound a handoff may be recorded before the board flags it.
-    pub far_handoff_m: f64,
-    pub login_limits: auth::LoginLimits,
-    /// Serve HTTPS with this certificate and key instead of plain HTTP.
-    pub tls: Option<tls::TlsFiles>,
-    /// Where residents reach the centre from outside (`https://jx.example.gov.cn`), for the URLs printed on door
-    /// cards. Unset: the address a coordinator printing them reached the centre at.
-    pub public_url: Option<String>,
-    /// The centre's telephone number, printed on door cards and shown on the residents' booking pages.
-    pub centre_phone: String,
-}
-
-impl Settings {
-    pub fn new(data_dir: impl Into<PathBuf>) -> Settings {
-        Settings {
-            listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
-            data_dir: data_dir.into(),
-            database: None,
-            demo: false,
-            demo_assigned: false,
-            app_dir: None,
-            session_ttl_ms: 12 * 3_600_000,
-            max_json_bytes: 4 * 1024 * 1024,
-            max_import_bytes: 8 * 1024 * 1024,
-            max_blob_bytes: 10 * 1024 * 1024,
-            code_cost: proof::CodeCost::default(),
-            far_handoff_m: 150.0,
-            login_limits: auth::LoginLimits::default(),
-            tls: None,
-            public_url: None,
-            // Shanghai's citizens' hotline, until a deployment sets its centre's own number.
-            centre_phone: "12345".into(),
-        }
-    }
-}
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub blobs: Arc<dyn BlobStore>,
-    pub settings: Arc<Settings>,
-}
+pub use http::OPENAPI;
+pub use state::{AppState, Settings};
 
 /// A running centre: its address, and a handle to stop it gracefully.
 pub struct RunningCentre {
@@ -184,7 +131,7 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
             if !town::is_seeded(conn)? {
                 town::seed_demo(conn, &jx_core::demo::demo_town())?;
                 if assign {
-                    town::assign_demo(conn, db::now())?;
+                    geo::assign_demo(conn, db::now())?;
                 }
             }
             Ok(())
@@ -196,9 +143,7 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
         .await
         .map_err(|e| anyhow::anyhow!("the signing key: {e}"))?;
     // Codes left unhashed by an import or a seed that was interrupted get their hashes now.
-    proof::hash_pending_codes(&db, settings.code_cost)
-        .await
-        .map_err(|e| anyhow::anyhow!("hashing residents' codes: {e}"))?;
+    codes::hash_pending(&db, settings.code_cost).await.map_err(|e| anyhow::anyhow!("hashing residents' codes: {e}"))?;
     Ok(AppState { db, blobs: Arc::new(blobs), settings: Arc::new(settings) })
 }
 
@@ -211,7 +156,7 @@ pub async fn start(settings: Settings, signals: bool) -> anyhow::Result<RunningC
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
-    let app = routes::router(state);
+    let app = http::router(state);
     let stop = async move {
         if signals {
             tokio::select! {
@@ -253,14 +198,4 @@ async fn shutdown_signal() {
         _ = term => {}
     }
     tracing::info!("shutting down: finishing requests in flight");
-}
-
-/// One log line per request: method, route pattern (never the concrete path or query), status, time.
-pub async fn access_log(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "-".into());
-    let start = std::time::Instant::now();
-    let res = next.run(req).await;
-    tracing::info!(%method, route, status = res.status().as_u16(), ms = start.elapsed().as_millis() as u64, "request");
-    res
 }

@@ -60,6 +60,19 @@ pub fn tell(tx: &mut dyn Tx, staff: StaffId, task: &str) -> ApiResult<i64> {
     Ok(version)
 }
 
+/// The open tasks of `resident` with their assignees: whose phones must hear when the resident's household card or
+/// family members change.
+pub fn open_tasks_of(tx: &mut dyn Tx, resident: jx_core::ResidentId) -> ApiResult<Vec<(StaffId, String)>> {
+    tx.query(
+        "SELECT assignee, task_id FROM tasks
+         WHERE resident = $1 AND assignee IS NOT NULL AND status IN ('assigned', 'checked_out', 'attempt_failed')",
+        params![resident.0],
+    )?
+    .iter()
+    .map(|r| Ok((StaffId(r.u32("assignee")?), r.text("task_id")?)))
+    .collect()
+}
+
 /// The changes of `staff`'s feed after version `since`, at most `limit`, oldest first: `(version, task)`.
 pub fn feed_page(tx: &mut dyn Tx, staff: StaffId, since: i64, limit: usize) -> ApiResult<Vec<(i64, String)>> {
     tx.query(
@@ -125,9 +138,6 @@ pub fn insert_event(
                 params![e.id.to_string(), b.to_hex()],
             )?;
         }
-        if let EventPayload::DoorCardLeft { card } = &e.payload {
-            crate::doorcard::on_left(tx, e, card)?;
-        }
     }
     Ok(())
 }
@@ -136,7 +146,12 @@ pub fn insert_event(
 /// assignee (the task is theirs) and a former assignee (it left them).
 pub fn refold(tx: &mut dyn Tx, task: TaskId, kind: TaskKind, before: &TaskState) -> ApiResult<TaskState> {
     let events = accepted_events(tx, task)?;
-    let after = state::fold(task, kind, &events);
+    store_state(tx, task, before, state::fold(task, kind, &events))
+}
+
+/// Stores `after`, a task's state folded by the caller from every accepted event, and records who must hear of the
+/// change (as [`refold`]); for a caller that has just folded the history itself, so it is not folded twice.
+pub fn store_state(tx: &mut dyn Tx, task: TaskId, before: &TaskState, after: TaskState) -> ApiResult<TaskState> {
     tx.execute(
         "UPDATE tasks SET status = $2, assignee = $3, attempts = $4, conflicts = $5, state = $6 WHERE task_id = $1",
         params![

@@ -4,13 +4,13 @@
 use crate::auth::DeviceCaller;
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
-use crate::log;
 use crate::params;
 use crate::sql::Tx;
 use crate::town;
+use crate::{doorcard, log};
 use jx_core::TaskId;
 use jx_core::bytes::Sha256;
-use jx_core::event::{Actor, Envelope};
+use jx_core::event::{Actor, Envelope, EventPayload};
 use jx_core::state::{self, ConflictKind};
 use jx_core::wire::{PullResponse, PushOutcome, PushResult, TaskChange};
 use std::collections::BTreeMap;
@@ -134,7 +134,11 @@ fn ingest_one(
         return refuse(tx, "impossible_transition", reason);
     }
     log::insert_event(tx, e, true, None, received)?;
-    log::refold(tx, e.task, task.kind, &before)?;
+    if let EventPayload::DoorCardLeft { card } = &e.payload {
+        doorcard::on_left(tx, e, card)?;
+    }
+    // The history was folded once, above, with the event in it: that is the task's new state.
+    log::store_state(tx, e.task, &before, folded)?;
     Ok(PushOutcome::Accepted)
 }
 

@@ -30,20 +30,6 @@ pub fn is_seeded(tx: &mut dyn Tx) -> ApiResult<bool> {
 }
 
 /// Seeds the demo town: the town, its people, tonight's tasks (unassigned) and last week's handed-in pickups.
-/// Assigns every unassigned task by the automatic proposal, as the first coordinator: the demo evening as it
-/// stands once a coordinator has pressed "assign".
-pub fn assign_demo(tx: &mut dyn Tx, at: Timestamp) -> ApiResult<()> {
-    let by = tx
-        .query_opt("SELECT id FROM staff WHERE role = 'coordinator' ORDER BY id LIMIT 1", params![])?
-        .map(|r| r.int(0))
-        .transpose()?
-        .ok_or_else(|| ApiError::internal("the demo town has no coordinator"))?;
-    let proposal = crate::geo::proposal(tx, &[])?;
-    let items: Vec<_> = proposal.assignments.iter().map(|a| (a.task, a.staff)).collect();
-    crate::geo::apply(tx, StaffId(u32::try_from(by).map_err(ApiError::internal)?), &items, at)?;
-    Ok(())
-}
-
 pub fn seed_demo(tx: &mut dyn Tx, town: &DemoTown) -> ApiResult<()> {
     let password = hash_password(DEMO_PASSWORD)?;
     for c in &town.compounds {

@@ -14,7 +14,9 @@
 //!
 //! Parsing never panics, whatever the input, and never checks the signature: [`Keyring::verify_door_card`] does.
 
-use crate::time::Timestamp;
+use crate::model::TaskKind;
+use crate::state::{MAX_DELIVERY_ATTEMPTS, TaskStatus};
+use crate::time::{ShanghaiDay, Timestamp};
 use crate::token::{Keyring, PREFIX, TokenError, TokenKind};
 
 /// The path of the resident's booking page, under the centre's origin.
@@ -124,12 +126,79 @@ impl Keyring {
     }
 }
 
+/// Evenings a resident can choose from, starting tomorrow (tonight's round may already be under way).
+pub const BOOKABLE_EVENINGS: i64 = 7;
+/// A booked visit is due from 19:00 Shanghai time of the evening chosen.
+const EVENING_FROM_MS: i64 = 19 * 3_600_000;
+
+/// The evenings a resident may choose at `now`: tomorrow and the [`BOOKABLE_EVENINGS`]` - 1` after it.
+pub fn evenings(now: Timestamp) -> Vec<ShanghaiDay> {
+    let today = ShanghaiDay::of(now);
+    (1..=BOOKABLE_EVENINGS).map(|n| today.plus(n)).collect()
+}
+
+/// When a visit booked for `evening` is due: 19:00 Shanghai time that day.
+pub fn due_at(evening: ShanghaiDay) -> Timestamp {
+    Timestamp(evening.span().0 + EVENING_FROM_MS)
+}
+
+/// Why the visit a card was left at can take no booking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotBookable {
+    Cancelled,
+    /// Done with: delivered, collected, handed in or returned.
+    Settled(TaskStatus),
+    /// A delivery whose visits failed [`MAX_DELIVERY_ATTEMPTS`] times: the packet goes back to the centre.
+    Returning,
+}
+
+/// Whether a task of `kind`, `status` and `attempts` failed visits can still take a booking.
+pub fn bookable(kind: TaskKind, status: TaskStatus, attempts: u32) -> Result<(), NotBookable> {
+    match status {
+        TaskStatus::Cancelled => Err(NotBookable::Cancelled),
+        s if s.is_settled() => Err(NotBookable::Settled(s)),
+        _ if kind == TaskKind::Delivery && attempts >= MAX_DELIVERY_ATTEMPTS => Err(NotBookable::Returning),
+        _ => Ok(()),
+    }
+}
+
+/// What a card's page says is waiting (nothing about the resident): the subject of the card, in zh-CN.
+pub fn subject_zh(kind: TaskKind, item: &str) -> String {
+    match kind {
+        TaskKind::Delivery => format!("您的「{item}」回执"),
+        TaskKind::Pickup => format!("「{item}」上门收件"),
+    }
+}
+
+/// A day as a resident reads it on the booking page: `12月3日（星期四）`.
+pub fn zh_date(d: ShanghaiDay) -> String {
+    let s = d.to_string();
+    let month: u32 = s.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(0);
+    let day: u32 = s.get(8..10).and_then(|m| m.parse().ok()).unwrap_or(0);
+    // 1970-01-01 was a Thursday.
+    let weekday = ["一", "二", "三", "四", "五", "六", "日"][(d.0 + 3).rem_euclid(7) as usize];
+    format!("{month}月{day}日（星期{weekday}）")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::TaskId;
     use crate::token::{TokenSigner, base45_encode};
     use proptest::prelude::*;
+
+    #[test]
+    fn the_evening_is_seven_pm_in_shanghai() {
+        let d = ShanghaiDay::parse("2026-12-03").expect("a day");
+        // 2026-12-03T19:00+08:00 is 11:00Z.
+        assert_eq!(due_at(d), Timestamp(1_796_295_600_000));
+        assert_eq!(zh_date(d), "12月3日（星期四）");
+        // Late in the evening of the 2nd (Shanghai), the choice starts on the 3rd.
+        let late = Timestamp(due_at(ShanghaiDay::parse("2026-12-02").expect("a day")).0 + 4 * 3_600_000);
+        let offered = evenings(late);
+        assert_eq!(offered.len(), 7);
+        assert_eq!((offered[0].to_string(), offered[6].to_string()), ("2026-12-03".into(), "2026-12-09".into()));
+    }
 
     const NOW: Timestamp = Timestamp(1_796_032_800_000);
 

@@ -81,7 +81,7 @@ async fn demo_centre() -> Demo {
     let mut s = Settings::new(dir.path());
     s.listen = "127.0.0.1:0".parse().expect("addr");
     s.demo = true;
-    s.code_cost = jx_centre::proof::CodeCost { m_kib: 64, t: 1 };
+    s.code_cost = jx_centre::codes::CodeCost { m_kib: 64, t: 1 };
     let centre = start(s, false).await.expect("centre starts");
     let base = format!("http://{}", centre.addr);
     let api = format!("{base}/api/v1");

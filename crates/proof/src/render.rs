@@ -155,13 +155,18 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-const SHEET_CSS: &str = r#"
+/// The one A4 print stylesheet every printed sheet starts from (labels, slips, door cards, household cards): the page
+/// size, the fonts, and the screen-only header that says what the sheet is.
+pub const A4_CSS: &str = r#"
 @page { size: A4; margin: 0; }
 * { box-sizing: border-box; }
 body { margin: 0; font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif; color: #000; background: #fff; }
 header { padding: 4mm 7mm 0; font-size: 10pt; }
 header h1 { font-size: 12pt; margin: 0; }
 @media print { header { display: none; } }
+"#;
+
+const SHEET_CSS: &str = r#"
 .page { width: 210mm; height: 297mm; padding: 15.15mm 7.25mm; display: grid; grid-template-columns: repeat(3, 63.5mm); grid-auto-rows: 38.1mm; column-gap: 2.5mm; page-break-after: always; break-after: page; }
 .label { display: flex; align-items: center; gap: 1.5mm; padding: 1.5mm; overflow: hidden; }
 .label svg { flex: none; }
@@ -173,11 +178,19 @@ header h1 { font-size: 12pt; margin: 0; }
 .slip .help { font-size: 12pt; line-height: 1.5; }
 "#;
 
+/// The opening of a printed A4 page, up to and including `<body>`: `css` is added to [`A4_CSS`].
+pub fn a4_head(lang: &str, title: &str, css: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title><style>{A4_CSS}{css}</style></head><body>",
+        esc(lang),
+        esc(title)
+    )
+}
+
 fn page_start(words: &SheetWords) -> String {
     format!(
-        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title><style>{SHEET_CSS}</style></head><body><header><h1>{}</h1><p>{}</p></header>",
-        esc(&words.lang),
-        esc(&words.title),
+        "{}<header><h1>{}</h1><p>{}</p></header>",
+        a4_head(&words.lang, &words.title, SHEET_CSS),
         esc(&words.title),
         esc(&words.subtitle)
     )

@@ -30,7 +30,7 @@ pub async fn centre_with(tune: impl FnOnce(&mut Settings)) -> Centre {
     s.listen = "127.0.0.1:0".parse().expect("addr");
     s.demo = true;
     // Full-cost code hashes would add seconds to every start; the cost itself is benchmarked in jx-core.
-    s.code_cost = jx_centre::proof::CodeCost { m_kib: 64, t: 1 };
+    s.code_cost = jx_centre::codes::CodeCost { m_kib: 64, t: 1 };
     if let Ok(admin) = std::env::var("JX_TEST_POSTGRES") {
         s.database = Some(fresh_postgres_database(admin).await);
     }

@@ -183,7 +183,7 @@ impl Centre {
         s.demo = true;
         // The residents' code hashes at full cost would add seconds to every centre start; their cost is measured
         // in jx-core's bench.
-        s.code_cost = jx_centre::proof::CodeCost { m_kib: 64, t: 1 };
+        s.code_cost = jx_centre::codes::CodeCost { m_kib: 64, t: 1 };
         start(s, false).await.expect("centre starts")
     }
 

@@ -1,7 +1,7 @@
 //! Serving the built web app (the Dioxus wasm bundle) from a folder, so that one command runs the whole product.
 //! Any path that is not a file is answered with `index.html`: the app routes on the client.
 
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

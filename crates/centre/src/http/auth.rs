@@ -1,0 +1,37 @@
+//! `/auth`: logging in with a password, and refreshing a session.
+
+use super::callers::bearer;
+use super::extract::ApiJson;
+use super::route::Route;
+use crate::auth::{self, StaffSession};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Request, State};
+use jx_core::wire::{LoginRequest, LoginResponse};
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/api/v1/health", || async { Json(serde_json::json!({"status": "ok"})) }),
+        Route::get("/api/v1/openapi.json", openapi),
+        Route::post("/api/v1/auth/login", login),
+        Route::post("/api/v1/auth/refresh", refresh),
+    ]
+}
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], super::route::OPENAPI)
+}
+
+async fn login(State(st): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+    let (ttl, limits) = (st.settings.session_ttl_ms, st.settings.login_limits);
+    st.db.call(move |tx| auth::login(tx, &req, ttl, limits)).await?.map(Json)
+}
+
+/// Trades a valid session token for a new one with a fresh expiry; the old one stops working at once.
+async fn refresh(State(st): State<AppState>, session: StaffSession, req: Request) -> ApiResult<Json<LoginResponse>> {
+    let (parts, _) = req.into_parts();
+    let old = bearer(&parts)?;
+    let ttl = st.settings.session_ttl_ms;
+    st.db.call(move |tx| auth::refresh(tx, &old, session, ttl)).await.map(Json)
+}

@@ -1,0 +1,66 @@
+//! `/blobs/{sha256}`: photo and signature bytes, content-addressed.
+
+use super::extract::parse_hash;
+use super::route::{BodyLimit, Route};
+use crate::auth::{Caller, Coordinator};
+use crate::blobs;
+use crate::db::now;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jx_core::bytes::Sha256;
+use jx_core::wire::BlobReceipt;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::put("/api/v1/blobs/{sha256}", put_blob).limit(BodyLimit::Blob),
+        Route::get("/api/v1/blobs/{sha256}", get_blob).limit(BodyLimit::Blob),
+    ]
+}
+
+async fn put_blob(
+    State(st): State<AppState>,
+    _caller: Caller,
+    Path(hash): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<(StatusCode, Json<BlobReceipt>)> {
+    let hash = parse_hash(&hash)?;
+    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    if !matches!(ctype.as_str(), "image/jpeg" | "image/png" | "image/webp") {
+        return Err(ApiError::UnsupportedMediaType("a blob is a JPEG, PNG or WebP image".into()));
+    }
+    let body = body.map_err(|_| {
+        ApiError::PayloadTooLarge(format!("a blob may be at most {} bytes", st.settings.max_blob_bytes))
+    })?;
+    if blobs::sniff(&body) != Some(ctype.as_str()) {
+        return Err(ApiError::BadRequest("type_mismatch", format!("the bytes are not a {ctype} image")));
+    }
+    if Sha256::of(&body) != hash {
+        return Err(ApiError::BadRequest(
+            "hash_mismatch",
+            "the bytes do not have the SHA-256 named in the path".into(),
+        ));
+    }
+    let size = body.len() as u64;
+    let created = st.blobs.put(hash, body.to_vec()).await.map_err(ApiError::internal)?;
+    st.db.call(move |tx| Ok(blobs::record(tx, hash, size, &ctype, now())?)).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(BlobReceipt { sha256: hash, size, created })))
+}
+
+async fn get_blob(State(st): State<AppState>, _c: Coordinator, Path(hash): Path<String>) -> ApiResult<Response> {
+    let hash = parse_hash(&hash)?;
+    let bytes = st
+        .blobs
+        .get(hash)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::NotFound(format!("blob {hash} is not here")))?;
+    let ctype = blobs::sniff(&bytes).unwrap_or("application/octet-stream");
+    Ok(([(header::CONTENT_TYPE, ctype)], bytes).into_response())
+}

@@ -1,0 +1,78 @@
+//! What handlers take from a request, checked, with the centre's JSON errors as rejections: [`ApiJson`] bodies,
+//! [`ApiQuery`] parameters, ids in paths; and the few response shapes several resources share.
+
+use crate::error::{ApiError, ApiResult};
+use axum::Json;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jx_core::bytes::Sha256;
+use jx_core::{ResidentId, StaffId, TaskId};
+use serde::de::DeserializeOwned;
+
+/// A JSON body whose rejections are this API's JSON errors.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        let Json(v) = Json::<T>::from_request(req, state).await?;
+        Ok(ApiJson(v))
+    }
+}
+
+/// Query parameters as a typed struct; a parameter that does not parse is refused with `malformed_query` and a
+/// message that names it.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let Query(v) = Query::<T>::from_request_parts(parts, state).await?;
+        Ok(ApiQuery(v))
+    }
+}
+
+pub fn parse_task(s: &str) -> ApiResult<TaskId> {
+    s.parse().map_err(|_| ApiError::BadRequest("bad_task_id", format!("“{s}” is not a task id")))
+}
+
+pub fn parse_staff(s: &str) -> ApiResult<StaffId> {
+    s.parse().map(StaffId).map_err(|_| ApiError::BadRequest("bad_staff_id", format!("“{s}” is not a staff id")))
+}
+
+pub fn parse_hash(s: &str) -> ApiResult<Sha256> {
+    Sha256::from_hex(&s.to_ascii_lowercase())
+        .map_err(|e| ApiError::BadRequest("bad_hash", format!("“{s}” is not a SHA-256 in hex: {e}")))
+}
+
+pub fn parse_resident(s: &str) -> ApiResult<ResidentId> {
+    s.parse::<u32>()
+        .map(ResidentId)
+        .map_err(|_| ApiError::BadRequest("bad_resident_id", format!("“{s}” is not a resident id (a number)")))
+}
+
+pub fn parse_proxy(s: &str) -> ApiResult<u32> {
+    s.parse::<u32>()
+        .map_err(|_| ApiError::BadRequest("bad_proxy_id", format!("“{s}” is not a family member's id (a number)")))
+}
+
+/// An HTML page.
+pub fn html(status: StatusCode, page: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+}
+
+/// A signed code as the answer asks: `png`, `text` (the token itself) or, for anything else, SVG.
+pub fn qr_response(token: String, format: &str) -> ApiResult<Response> {
+    let render_err = |e: jx_proof::render::RenderError| ApiError::internal(e);
+    Ok(match format {
+        "png" => ([(header::CONTENT_TYPE, "image/png")], jx_proof::render::png(&token, 8).map_err(render_err)?)
+            .into_response(),
+        "text" => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], token).into_response(),
+        _ => ([(header::CONTENT_TYPE, "image/svg+xml")], jx_proof::render::svg(&token, "100%").map_err(render_err)?)
+            .into_response(),
+    })
+}
