@@ -56,25 +56,22 @@ fn next_batch(tx: &mut dyn crate::sql::Tx) -> ApiResult<Vec<(Pending, String)>> 
     {
         out.push((Pending::Task(r.text("task_id")?), r.text("code")?));
     }
+    // Household cards in force and family members on file, 32 of each at most.
     for r in tx.query(
-        "SELECT resident_id, serial, code FROM household_cards
-         WHERE hash IS NULL AND replaced_at IS NULL ORDER BY resident_id LIMIT 32",
+        "SELECT * FROM (SELECT 'card' AS kind, resident_id, serial AS id, code FROM household_cards
+                        WHERE hash IS NULL AND replaced_at IS NULL ORDER BY resident_id LIMIT 32) c
+         UNION ALL
+         SELECT * FROM (SELECT 'proxy' AS kind, resident_id, proxy_id AS id, code FROM household_proxies
+                        WHERE hash IS NULL AND removed_at IS NULL ORDER BY proxy_id LIMIT 32) p",
         params![],
     )? {
-        out.push((
-            Pending::Card { resident: ResidentId(r.u32("resident_id")?), serial: r.u32("serial")? },
-            r.text("code")?,
-        ));
-    }
-    for r in tx.query(
-        "SELECT proxy_id, resident_id, code FROM household_proxies
-         WHERE hash IS NULL AND removed_at IS NULL ORDER BY proxy_id LIMIT 32",
-        params![],
-    )? {
-        out.push((
-            Pending::Proxy { id: r.u32("proxy_id")?, resident: ResidentId(r.u32("resident_id")?) },
-            r.text("code")?,
-        ));
+        let (resident, id) = (ResidentId(r.u32("resident_id")?), r.u32("id")?);
+        let pending = if r.text("kind")? == "card" {
+            Pending::Card { resident, serial: id }
+        } else {
+            Pending::Proxy { resident, id }
+        };
+        out.push((pending, r.text("code")?));
     }
     Ok(out)
 }

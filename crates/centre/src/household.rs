@@ -91,23 +91,23 @@ const PROXY_COLUMNS: &str = "proxy_id, name, relation, code, hash, created_at, r
 
 fn card_of(r: &crate::sql::Row) -> ApiResult<CardRow> {
     Ok(CardRow {
-        serial: r.u32(0)?,
-        code: r.text(1)?,
-        hash: hash_of(r.opt_text(2)?)?,
-        issued_at: Timestamp(r.int(3)?),
-        replaced_at: r.opt_int(4)?.map(Timestamp),
+        serial: r.u32("serial")?,
+        code: r.text("code")?,
+        hash: hash_of(r.opt_text("hash")?)?,
+        issued_at: Timestamp(r.int("issued_at")?),
+        replaced_at: r.opt_int("replaced_at")?.map(Timestamp),
     })
 }
 
 fn proxy_of(r: &crate::sql::Row) -> ApiResult<ProxyRow> {
     Ok(ProxyRow {
-        id: r.u32(0)?,
-        name: r.text(1)?,
-        relation: r.text(2)?,
-        code: r.text(3)?,
-        hash: hash_of(r.opt_text(4)?)?,
-        created_at: Timestamp(r.int(5)?),
-        removed_at: r.opt_int(6)?.map(Timestamp),
+        id: r.u32("proxy_id")?,
+        name: r.text("name")?,
+        relation: r.text("relation")?,
+        code: r.text("code")?,
+        hash: hash_of(r.opt_text("hash")?)?,
+        created_at: Timestamp(r.int("created_at")?),
+        removed_at: r.opt_int("removed_at")?.map(Timestamp),
     })
 }
 
@@ -263,23 +263,24 @@ pub fn remove(tx: &mut dyn Tx, resident: ResidentId, proxy: u32, by: StaffId, at
 /// What the centre re-checks a handoff's household confirmation with: every card of the resident and every family
 /// member ever on file, with when they were replaced or removed, codes in clear.
 pub fn for_check(tx: &mut dyn Tx, resident: ResidentId) -> ApiResult<(Vec<CardRow>, Vec<ProxyRow>)> {
-    let cards = tx
-        .query(
-            &format!("SELECT {CARD_COLUMNS} FROM household_cards WHERE resident_id = $1 ORDER BY serial"),
-            params![resident.0],
-        )?
-        .iter()
-        .map(card_of)
-        .collect::<ApiResult<_>>()?;
-    let proxies = tx
-        .query(
-            &format!("SELECT {PROXY_COLUMNS} FROM household_proxies WHERE resident_id = $1 ORDER BY proxy_id"),
-            params![resident.0],
-        )?
-        .iter()
-        .map(proxy_of)
-        .collect::<ApiResult<_>>()?;
+    let cards = of_resident(tx, &format!("SELECT {CARD_COLUMNS} FROM household_cards"), "serial", resident, card_of)?;
+    let proxies =
+        of_resident(tx, &format!("SELECT {PROXY_COLUMNS} FROM household_proxies"), "proxy_id", resident, proxy_of)?;
     Ok((cards, proxies))
+}
+
+/// The rows `select` gives for `resident`, ordered by `order`, each read by `read`.
+fn of_resident<T>(
+    tx: &mut dyn Tx,
+    select: &str,
+    order: &str,
+    resident: ResidentId,
+    read: fn(&crate::sql::Row) -> ApiResult<T>,
+) -> ApiResult<Vec<T>> {
+    tx.query(&format!("{select} WHERE resident_id = $1 ORDER BY {order}"), params![resident.0])?
+        .iter()
+        .map(read)
+        .collect()
 }
 
 #[cfg(test)]

@@ -23,60 +23,29 @@ pub enum Value {
     Bytes(Vec<u8>),
 }
 
-impl From<i64> for Value {
-    fn from(v: i64) -> Value {
-        Value::Int(v)
-    }
+/// `impl From<$t> for Value`, each by the variant it becomes.
+macro_rules! value_from {
+    ($($t:ty => |$v:ident| $e:expr),* $(,)?) => {
+        $(impl From<$t> for Value {
+            fn from($v: $t) -> Value {
+                $e
+            }
+        })*
+    };
 }
-impl From<u32> for Value {
-    fn from(v: u32) -> Value {
-        Value::Int(v as i64)
-    }
-}
-impl From<u16> for Value {
-    fn from(v: u16) -> Value {
-        Value::Int(v as i64)
-    }
-}
-impl From<u8> for Value {
-    fn from(v: u8) -> Value {
-        Value::Int(v as i64)
-    }
-}
-impl From<usize> for Value {
-    fn from(v: usize) -> Value {
-        Value::Int(v as i64)
-    }
-}
-impl From<bool> for Value {
-    fn from(v: bool) -> Value {
-        Value::Int(v as i64)
-    }
-}
-impl From<f64> for Value {
-    fn from(v: f64) -> Value {
-        Value::Real(v)
-    }
-}
-impl From<String> for Value {
-    fn from(v: String) -> Value {
-        Value::Text(v)
-    }
-}
-impl From<&str> for Value {
-    fn from(v: &str) -> Value {
-        Value::Text(v.to_string())
-    }
-}
-impl From<&String> for Value {
-    fn from(v: &String) -> Value {
-        Value::Text(v.clone())
-    }
-}
-impl From<Vec<u8>> for Value {
-    fn from(v: Vec<u8>) -> Value {
-        Value::Bytes(v)
-    }
+
+value_from! {
+    i64 => |v| Value::Int(v),
+    u32 => |v| Value::Int(v.into()),
+    u16 => |v| Value::Int(v.into()),
+    u8 => |v| Value::Int(v.into()),
+    usize => |v| Value::Int(v as i64),
+    bool => |v| Value::Int(v.into()),
+    f64 => |v| Value::Real(v),
+    String => |v| Value::Text(v),
+    &str => |v| Value::Text(v.to_string()),
+    &String => |v| Value::Text(v.clone()),
+    Vec<u8> => |v| Value::Bytes(v),
 }
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(v: Option<T>) -> Value {

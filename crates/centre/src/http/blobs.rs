@@ -1,6 +1,6 @@
 //! `/blobs/{sha256}`: photo and signature bytes, content-addressed.
 
-use super::extract::parse_hash;
+use super::extract::{TypedBody, parse_hash};
 use super::route::{BodyLimit, Route};
 use crate::auth::{Caller, Coordinator};
 use crate::blobs;
@@ -8,9 +8,8 @@ use crate::db::now;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jx_core::bytes::Sha256;
 use jx_core::wire::BlobReceipt;
@@ -26,15 +25,14 @@ async fn put_blob(
     State(st): State<AppState>,
     _caller: Caller,
     Path(hash): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: TypedBody,
 ) -> ApiResult<(StatusCode, Json<BlobReceipt>)> {
     let hash = parse_hash(&hash)?;
-    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let ctype = body.content_type;
     if !matches!(ctype.as_str(), "image/jpeg" | "image/png" | "image/webp") {
         return Err(ApiError::UnsupportedMediaType("a blob is a JPEG, PNG or WebP image".into()));
     }
-    let body = body.map_err(|_| {
+    let body = body.bytes.ok_or_else(|| {
         ApiError::PayloadTooLarge(format!("a blob may be at most {} bytes", st.settings.max_blob_bytes))
     })?;
     if blobs::sniff(&body) != Some(ctype.as_str()) {

@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -36,6 +37,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// A request body with its `Content-Type` (lower case); `bytes` is `None` when the body was over the route's limit
+/// (or broke off), so that each route can say which limit.
+pub struct TypedBody {
+    pub content_type: String,
+    pub bytes: Option<Bytes>,
+}
+
+impl TypedBody {
+    /// The media type without its parameters: `text/csv` of `text/csv; charset=utf-8`.
+    pub fn essence(&self) -> &str {
+        self.content_type.split(';').next().unwrap_or("").trim()
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for TypedBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        let content_type =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+        let bytes = Bytes::from_request(req, state).await.ok();
+        Ok(TypedBody { content_type, bytes })
+    }
+}
+
 pub fn parse_task(s: &str) -> ApiResult<TaskId> {
     s.parse().map_err(|_| ApiError::BadRequest("bad_task_id", format!("“{s}” is not a task id")))
 }
@@ -63,6 +89,18 @@ pub fn parse_proxy(s: &str) -> ApiResult<u32> {
 /// An HTML page.
 pub fn html(status: StatusCode, page: String) -> Response {
     (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+}
+
+/// The `format` a code is asked for in: `svg`, `png`, `text` (the token), and `html` (a printable page) where
+/// `page` says there is one; `default` when none is asked.
+pub fn code_format(format: Option<String>, default: &str, page: bool) -> ApiResult<String> {
+    let format = format.unwrap_or_else(|| default.into());
+    match format.as_str() {
+        "svg" | "png" | "text" => Ok(format),
+        "html" if page => Ok(format),
+        _ if page => Err(ApiError::BadRequest("bad_format", format!("“{format}” is not html, svg, png or text"))),
+        _ => Err(ApiError::BadRequest("bad_format", format!("“{format}” is not svg, png or text"))),
+    }
 }
 
 /// A signed code as the answer asks: `png`, `text` (the token itself) or, for anything else, SVG.

@@ -1,7 +1,7 @@
 //! `/residents/{resident}/card` and `/residents/{resident}/proxies`: household cards and family members
 //! (coordinators only).
 
-use super::extract::{ApiJson, ApiQuery, html, parse_proxy, parse_resident, qr_response};
+use super::extract::{ApiJson, ApiQuery, code_format, html, parse_proxy, parse_resident, qr_response};
 use super::route::Route;
 use crate::auth::Coordinator;
 use crate::db::now;
@@ -57,10 +57,7 @@ async fn card(
     ApiQuery(q): ApiQuery<CardQuery>,
 ) -> ApiResult<Response> {
     let resident = parse_resident(&resident)?;
-    let format = q.format.unwrap_or_else(|| "html".into());
-    if !matches!(format.as_str(), "html" | "svg" | "png" | "text") {
-        return Err(ApiError::BadRequest("bad_format", format!("“{format}” is not html, svg, png or text")));
-    }
+    let format = code_format(q.format, "html", true)?;
     let lang = PrintLang::parse(q.lang.as_deref());
     let (row, token, name) = st
         .db

@@ -1,6 +1,6 @@
 //! `/tasks`: importing the back office's tasks, the task list, one task, and one of its codes as a QR.
 
-use super::extract::{ApiQuery, parse_task, qr_response};
+use super::extract::{ApiQuery, TypedBody, code_format, parse_task, qr_response};
 use super::route::BodyLimit;
 use super::route::Route;
 use crate::audit::{self, About};
@@ -11,9 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::{codes, import, proof};
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use jx_core::model::Role;
 use jx_core::token::TokenKind;
@@ -39,15 +37,12 @@ async fn import_tasks(
     State(st): State<AppState>,
     c: Coordinator,
     ApiQuery(q): ApiQuery<ImportQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: TypedBody,
 ) -> ApiResult<Json<ImportReport>> {
-    let body = body.map_err(|_| ApiError::PayloadTooLarge("the import file is too large".into()))?;
-    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let rows = match essence.as_str() {
-        "text/csv" => import::parse_csv(&body),
-        "application/json" => import::parse_json(&body),
+    let bytes = body.bytes.as_ref().ok_or_else(|| ApiError::PayloadTooLarge("the import file is too large".into()))?;
+    let rows = match body.essence() {
+        "text/csv" => import::parse_csv(bytes),
+        "application/json" => import::parse_json(bytes),
         _ => {
             return Err(ApiError::UnsupportedMediaType("send the import as text/csv or application/json".into()));
         }
@@ -117,10 +112,7 @@ async fn task_qr(
         "resident" => TokenKind::ResidentConfirmation,
         other => return Err(ApiError::BadRequest("bad_kind", format!("“{other}” is not packet or resident"))),
     };
-    let format = q.format.unwrap_or_else(|| "svg".into());
-    if !matches!(format.as_str(), "svg" | "png" | "text") {
-        return Err(ApiError::BadRequest("bad_format", format!("“{format}” is not svg, png or text")));
-    }
+    let format = code_format(q.format, "svg", false)?;
     let token = st.db.call(move |tx| proof::token(tx, id, kind)).await?;
     qr_response(token, &format)
 }
