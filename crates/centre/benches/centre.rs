@@ -235,7 +235,8 @@ async fn run(quick: bool, database: Option<String>) -> (Vec<Row>, Duration) {
                                 actor: Actor::Device { device, staff },
                                 seq: seq_prev.0,
                                 prev: seq_prev.1,
-                                at: Timestamp(4_000_000_000_000 + (sent + k) as i64),
+                                // Now (inside the window the centre takes), a millisecond apart on one device.
+                                at: Timestamp(jx_centre::db::now().millis() - 60_000 + (sent + k) as i64),
                                 payload: EventPayload::AttemptFailed {
                                     reason: FailureReason::NobodyHome,
                                     note: String::new(),

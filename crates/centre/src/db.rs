@@ -27,6 +27,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0005_doorcards.sql"),
     include_str!("../migrations/sqlite/0006_households.sql"),
     include_str!("../migrations/sqlite/0007_feed.sql"),
+    include_str!("../migrations/sqlite/0008_bounds.sql"),
 ];
 
 const POSTGRES_MIGRATIONS: &[&str] = &[
@@ -37,6 +38,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0005_doorcards.sql"),
     include_str!("../migrations/postgres/0006_households.sql"),
     include_str!("../migrations/postgres/0007_feed.sql"),
+    include_str!("../migrations/postgres/0008_bounds.sql"),
 ];
 
 /// How many migrations this build knows (the same on both back ends; checked at compile time).

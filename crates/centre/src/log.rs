@@ -99,6 +99,12 @@ pub fn load_task(tx: &mut dyn Tx, task: TaskId) -> ApiResult<Option<(Task, TaskS
         .transpose()
 }
 
+/// How many facts devices have sent about `task` (any outcome), and the time of its latest accepted event.
+pub fn ingest_counts(tx: &mut dyn Tx, task: TaskId) -> ApiResult<(i64, Option<i64>)> {
+    let r = tx.query_one("SELECT device_events, last_at FROM tasks WHERE task_id = $1", params![task.to_string()])?;
+    Ok((r.int("device_events")?, r.opt_int("last_at")?))
+}
+
 /// Every accepted event of a task.
 pub fn accepted_events(tx: &mut dyn Tx, task: TaskId) -> ApiResult<Vec<Envelope>> {
     tx.query("SELECT encoded FROM events WHERE task_id = $1 AND outcome = 'accepted'", params![task.to_string()])?
@@ -130,6 +136,14 @@ pub fn insert_event(
             reason,
             now.millis()
         ],
+    )?;
+    // The task's counts for ingest: facts from devices (any outcome), and the latest accepted time.
+    let from_device = i64::from(matches!(e.actor, Actor::Device { .. }));
+    tx.execute(
+        "UPDATE tasks SET device_events = device_events + $2,
+           last_at = CASE WHEN $3 = 1 AND (last_at IS NULL OR last_at < $4) THEN $4 ELSE last_at END
+         WHERE task_id = $1",
+        params![e.task.to_string(), from_device, i64::from(accepted), e.at.millis()],
     )?;
     if accepted {
         for b in e.payload.blobs() {

@@ -91,9 +91,15 @@ pub fn evening_csv(tx: &mut dyn Tx, day: Day) -> ApiResult<Vec<u8>> {
         params![from, to],
     )?;
     let mut tallies: BTreeMap<(u32, StaffId), Tally> = BTreeMap::new();
+    // A visit that failed is one door on one evening: more failures recorded for the same task that evening (a
+    // broken or hostile phone can send hundreds) count once.
+    let mut failed_tasks = std::collections::BTreeSet::new();
     for r in rows {
         let compound = r.u32(0)?;
         let e = Envelope::decode(&r.bytes(1)?).map_err(ApiError::internal)?;
+        if matches!(e.payload, EventPayload::AttemptFailed { .. }) && !failed_tasks.insert(e.task) {
+            continue;
+        }
         let Some(staff) = e.actor.device_staff() else { continue };
         let t = tallies.entry((compound, staff)).or_default();
         match &e.payload {
@@ -170,16 +176,21 @@ pub fn week(tx: &mut dyn Tx, until: Day) -> ApiResult<Vec<DayCount>> {
         (0..7).map(|i| DayCount { day: first.plus(i).to_string(), done: 0, failed: 0 }).collect();
     let rows = tx.query(
         &format!(
-            "SELECT e.at, e.kind FROM events e
+            "SELECT e.at, e.kind, e.task_id FROM events e
              WHERE e.outcome = 'accepted' AND e.kind IN {FACTS} AND e.at >= $1 AND e.at < $2
                AND {FIRST_HANDOFF_ONLY}"
         ),
         params![from, to],
     )?;
+    // A failed visit is one task on one day, however many failures were recorded (as in the evening's CSV).
+    let mut failed_visits = std::collections::BTreeSet::new();
     for r in rows {
-        let i = Day::of(Timestamp(r.int(0)?)).0 - first.0;
+        let i = Day::of(Timestamp(r.int("at")?)).0 - first.0;
         let Some(d) = usize::try_from(i).ok().and_then(|i| days.get_mut(i)) else { continue };
-        if r.text(1)? == "attempt_failed" {
+        if r.text("kind")? == "attempt_failed" {
+            if !failed_visits.insert((r.text("task_id")?, i)) {
+                continue;
+            }
             d.failed += 1;
         } else {
             d.done += 1;

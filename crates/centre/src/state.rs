@@ -33,6 +33,8 @@ pub struct Settings {
     /// How far (metres) outside its task's compound a handoff may be recorded before the board flags it.
     pub far_handoff_m: f64,
     pub login_limits: auth::LoginLimits,
+    /// How far around the centre's clock a phone's event may be dated (`jx_core::bounds`).
+    pub event_window: jx_core::bounds::Window,
     /// Serve HTTPS with this certificate and key instead of plain HTTP.
     pub tls: Option<tls::TlsFiles>,
     /// Where residents reach the centre from outside (`https://jx.example.gov.cn`), for the URLs printed on door
@@ -58,6 +60,7 @@ impl Settings {
             code_cost: codes::CodeCost::default(),
             far_handoff_m: 150.0,
             login_limits: auth::LoginLimits::default(),
+            event_window: jx_core::bounds::Window::default(),
             tls: None,
             public_url: None,
             // Shanghai's citizens' hotline, until a deployment sets its centre's own number.

@@ -9,6 +9,7 @@ use crate::sql::Tx;
 use crate::town;
 use crate::{doorcard, log};
 use jx_core::TaskId;
+use jx_core::bounds;
 use jx_core::bytes::Sha256;
 use jx_core::event::{Actor, Envelope, EventPayload};
 use jx_core::state::{self, ConflictKind};
@@ -26,20 +27,38 @@ fn rejected(code: &str, reason: impl Into<String>) -> PushOutcome {
 /// checked against the device's last accepted link. An event that breaks the chain is refused and leaves the chain
 /// as it was; an event that links correctly but cannot apply to its task is kept as a rejected link with its reason,
 /// so that the device's next event still links. A conflicting fact is accepted and flagged.
-pub fn push(tx: &mut dyn Tx, caller: DeviceCaller, events: Vec<Envelope>) -> ApiResult<Vec<PushResult>> {
+pub fn push(
+    tx: &mut dyn Tx,
+    caller: DeviceCaller,
+    events: Vec<Envelope>,
+    window: bounds::Window,
+) -> ApiResult<Vec<PushResult>> {
     if events.len() > MAX_PUSH {
         return Err(ApiError::BadRequest("batch_too_large", format!("at most {MAX_PUSH} events a push")));
     }
     let received = now();
-    // Touch the device's row first: on PostgreSQL this locks it, so two pushes of one device never interleave.
-    tx.execute("UPDATE devices SET last_seq = last_seq WHERE device_id = $1", params![caller.device.to_string()])?;
+    // The device's row first: on PostgreSQL this locks it, so two pushes of one device never interleave. It also
+    // counts what the device sent today; a push that would go over the daily cap is refused whole, nothing kept,
+    // and the phone sends it again later (the next day at the latest).
+    let today = jx_core::time::ShanghaiDay::of(received).0;
     let row = tx.query_one(
-        "SELECT last_seq, last_hash, public_key FROM devices WHERE device_id = $1",
-        params![caller.device.to_string()],
+        "UPDATE devices SET day_events = CASE WHEN day_number = $2 THEN day_events + $3 ELSE $3 END, day_number = $2
+         WHERE device_id = $1
+         RETURNING last_seq, last_hash, public_key, day_events",
+        params![caller.device.to_string(), today, events.len()],
     )?;
-    let mut last_seq = row.int(0)?;
-    let mut last_hash = Sha256::from_hex(&row.text(1)?).map_err(ApiError::internal)?;
-    let public: [u8; 32] = hex::decode(row.text(2)?)
+    if row.int("day_events")? > bounds::MAX_EVENTS_PER_DEVICE_DAY {
+        return Err(ApiError::TooManyRequests(
+            "device_daily_cap",
+            format!(
+                "this phone has sent more than {} events today; the rest are taken tomorrow",
+                bounds::MAX_EVENTS_PER_DEVICE_DAY
+            ),
+        ));
+    }
+    let mut last_seq = row.int("last_seq")?;
+    let mut last_hash = Sha256::from_hex(&row.text("last_hash")?).map_err(ApiError::internal)?;
+    let public: [u8; 32] = hex::decode(row.text("public_key")?)
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| ApiError::internal("enrolled key"))?;
@@ -50,7 +69,7 @@ pub fn push(tx: &mut dyn Tx, caller: DeviceCaller, events: Vec<Envelope>) -> Api
     }
     let mut results = Vec::with_capacity(events.len());
     for e in events {
-        let outcome = ingest_one(tx, caller, &public, &e, &mut last_seq, &mut last_hash, received)?;
+        let outcome = ingest_one(tx, caller, &public, &e, &mut last_seq, &mut last_hash, (received, window))?;
         // Ids, kinds and outcomes only: an event's payload carries codes, positions and notes.
         tracing::debug!(event = %e.id, task = %e.task, kind = %e.kind(), seq = e.seq, outcome = ?outcome_name(&outcome), "ingest");
         results.push(PushResult { event: e.id, outcome });
@@ -70,7 +89,7 @@ fn ingest_one(
     e: &Envelope,
     last_seq: &mut i64,
     last_hash: &mut Sha256,
-    received: jx_core::Timestamp,
+    (received, window): (jx_core::Timestamp, bounds::Window),
 ) -> ApiResult<PushOutcome> {
     let known = tx.query_opt("SELECT encoded FROM events WHERE event_id = $1", params![e.id.to_string()])?;
     if let Some(bytes) = known.map(|r| r.bytes(0)).transpose()? {
@@ -110,29 +129,53 @@ fn ingest_one(
         log::insert_event(tx, e, false, Some(&reason), received)?;
         Ok(rejected(code, reason))
     };
+    // What any device may send, whatever its task: a time near the centre's clock, fields of bounded size.
+    if let Err(err) = bounds::check_time(e.at, received, window) {
+        return refuse(tx, "bad_event_time", err.to_string());
+    }
+    if let Err(err) = bounds::check_fields(&e.payload) {
+        // Not kept: keeping it would keep what was too large. The link still counts, so the next event links.
+        return Ok(rejected("field_too_large", err.to_string()));
+    }
     let Some((task, before)) = log::load_task(tx, e.task)? else {
         return refuse(tx, "unknown_task", format!("task {} does not exist", e.task));
     };
     let ever_assigned = tx
         .query_one(
-            "SELECT count(*) FROM task_assignees WHERE task_id = $1 AND staff_id = $2",
+            "SELECT count(*) AS n FROM task_assignees WHERE task_id = $1 AND staff_id = $2",
             params![e.task.to_string(), caller.staff.0],
         )?
-        .int(0)?
+        .int("n")?
         > 0;
     if !ever_assigned {
         return refuse(tx, "not_your_task", format!("task {} was never assigned to this staff member", e.task));
     }
-    let mut all = log::accepted_events(tx, e.task)?;
-    all.push(e.clone());
-    let folded = state::fold(e.task, task.kind, &all);
-    let impossible = folded.conflicts.iter().find_map(|c| match (&c.kind, c.event == e.id) {
-        (ConflictKind::Impossible { reason }, true) => Some(reason.clone()),
-        _ => None,
-    });
-    if let Some(reason) = impossible {
-        return refuse(tx, "impossible_transition", reason);
+    let (device_events, last_at) = log::ingest_counts(tx, e.task)?;
+    if device_events >= bounds::MAX_DEVICE_EVENTS_PER_TASK {
+        let cap = bounds::MAX_DEVICE_EVENTS_PER_TASK;
+        return refuse(tx, "task_event_cap", format!("task {} already has {cap} facts from phones", e.task));
     }
+    // A fact dated after everything the task holds comes last in the canonical order: applying it to the stored
+    // state is the fold, at a cost that does not grow with the history. Only a fact that lands before others (an
+    // offline phone's, arriving after later decisions) has the whole history folded again.
+    let folded = if last_at.is_none_or(|last| e.at.millis() > last) {
+        match before.apply(e) {
+            Ok(after) => after,
+            Err(err) => return refuse(tx, "impossible_transition", err.to_string()),
+        }
+    } else {
+        let mut all = log::accepted_events(tx, e.task)?;
+        all.push(e.clone());
+        let folded = state::fold(e.task, task.kind, &all);
+        let impossible = folded.conflicts.iter().find_map(|c| match (&c.kind, c.event == e.id) {
+            (ConflictKind::Impossible { reason }, true) => Some(reason.clone()),
+            _ => None,
+        });
+        if let Some(reason) = impossible {
+            return refuse(tx, "impossible_transition", reason);
+        }
+        folded
+    };
     log::insert_event(tx, e, true, None, received)?;
     if let EventPayload::DoorCardLeft { card } = &e.payload {
         doorcard::on_left(tx, e, card)?;

@@ -9,6 +9,7 @@
 //! function here is a plain function of its inputs.
 
 pub mod assign;
+pub mod bounds;
 pub mod bytes;
 pub mod code;
 pub mod demo;

@@ -37,7 +37,8 @@ async fn push(
     ApiJson(req): ApiJson<PushRequest>,
 ) -> ApiResult<Json<PushResponse>> {
     let n = req.events.len();
-    let results = st.db.call(move |tx| sync::push(tx, d, req.events)).await?;
+    let window = st.settings.event_window;
+    let results = st.db.call(move |tx| sync::push(tx, d, req.events, window)).await?;
     let accepted = results.iter().filter(|r| r.outcome == PushOutcome::Accepted).count();
     tracing::info!(device = %d.device, events = n, accepted, "push");
     Ok(Json(PushResponse { results }))

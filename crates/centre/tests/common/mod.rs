@@ -208,6 +208,7 @@ pub fn public_key(seed: u8) -> String {
 }
 
 pub fn far_future() -> i64 {
-    // Later than any coordinator decision of the test run: facts recorded "after" what the phone has seen.
-    4_000_000_000_000
+    // Later than any coordinator decision of the test run (facts recorded "after" what the phone has seen), and
+    // still inside the window of times the centre accepts (`jx_core::bounds::MAX_AHEAD_MS`).
+    jx_centre::db::now().millis() + jx_core::bounds::MAX_AHEAD_MS / 2
 }

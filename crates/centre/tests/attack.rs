@@ -1,0 +1,125 @@
+//! The centre under attack by one of its own enrolled phones (issue: "no phone can freeze it"): facts dated far
+//! from the centre's clock, fields far too large, one task's history grown without end, a day's pushes without end,
+//! and a report inflated by repeated failures. Each is refused with its own code, and nothing else is lost: the
+//! phone's next good fact still links.
+
+mod common;
+
+use common::*;
+use jx_core::bounds;
+use jx_core::event::{EventPayload, FailureReason};
+use jx_core::wire::{DayCount, Decision};
+use jx_core::{StaffId, TaskId};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+fn failed(note: String) -> EventPayload {
+    EventPayload::AttemptFailed { reason: FailureReason::NobodyHome, note, photos: vec![], retry_at: None }
+}
+
+fn code(body: &Value, i: usize) -> String {
+    match &body["results"][i]["outcome"] {
+        Value::String(s) => s.clone(),
+        other => other["rejected"]["code"].as_str().unwrap_or("?").to_string(),
+    }
+}
+
+/// A task of tonight's assigned to team member `staff`.
+async fn assigned_task(c: &Centre, staff: u32) -> TaskId {
+    let coord = c.coordinator().await;
+    let t = c.tasks(&coord, "?status=created").await.first().map(|t| t.id).expect("a task");
+    let (status, body) = c.decide(&coord, t, Decision::Assign { staff: StaffId(staff) }).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    t
+}
+
+#[tokio::test]
+async fn facts_dated_far_from_the_centres_clock_or_with_huge_fields_are_refused_and_the_chain_goes_on() {
+    let c = centre().await;
+    let task = assigned_task(&c, 1).await;
+    let mut phone = c.phone(1).await;
+    let now = jx_centre::db::now().millis();
+    let events = vec![
+        // 2255, before 1970, the end of the clock, and just past the window ahead.
+        phone.record(task, failed(String::new()), 9_000_000_000_000),
+        phone.record(task, failed(String::new()), -5),
+        phone.record(task, failed(String::new()), i64::MAX),
+        phone.record(task, failed(String::new()), now + bounds::MAX_AHEAD_MS + 60_000),
+        // A 3 MB note.
+        phone.record(task, failed("x".repeat(3_000_000)), now),
+        // And a good one after them all: it links, and is taken.
+        phone.record(task, failed("门口没人".into()), now + 1),
+    ];
+    let (status, body) = c.push(&phone, &events).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let codes: Vec<String> = (0..events.len()).map(|i| code(&body, i)).collect();
+    assert_eq!(
+        codes,
+        ["bad_event_time", "bad_event_time", "bad_event_time", "bad_event_time", "field_too_large", "accepted"],
+        "{body}"
+    );
+    let reason = body["results"][4]["outcome"]["rejected"]["reason"].as_str().expect("reason");
+    assert!(reason.contains("note") && reason.contains(&bounds::MAX_NOTE_CHARS.to_string()), "{reason}");
+}
+
+#[tokio::test]
+async fn one_task_takes_a_bounded_number_of_facts_and_its_failures_count_once_an_evening() {
+    let c = centre().await;
+    let task = assigned_task(&c, 1).await;
+    let mut phone = c.phone(1).await;
+    let coord = c.coordinator().await;
+    let week = |body: Value| -> u32 {
+        let days: Vec<DayCount> = serde_json::from_value(body).expect("week");
+        days.iter().map(|d| d.failed).sum()
+    };
+    let (_, body) = c.call(Method::GET, "/report/week", Some(&coord), None).await;
+    let failed_before = week(body);
+    // Every fact on one Shanghai day (today), in the hour before now.
+    let now = jx_centre::db::now();
+    let start = (now.millis() - 3_600_000).max(jx_core::time::ShanghaiDay::of(now).span().0);
+    let n = bounds::MAX_DEVICE_EVENTS_PER_TASK as usize + 50;
+    let events: Vec<_> = (0..n).map(|i| phone.record(task, failed(String::new()), start + i as i64)).collect();
+    let mut codes = Vec::new();
+    for chunk in events.chunks(100) {
+        let (status, body) = c.push(&phone, chunk).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        codes.extend((0..chunk.len()).map(|i| code(&body, i)));
+    }
+    let capped = codes.iter().filter(|c| *c == "task_event_cap").count();
+    assert_eq!(capped, 50, "every fact past the cap is refused as such: {:?}", &codes[..8]);
+    assert!(codes[..bounds::MAX_DEVICE_EVENTS_PER_TASK as usize].iter().all(|c| c != "task_event_cap"));
+    // However many failures one phone recorded for the task tonight, the week shows one failed visit more.
+    let (status, body) = c.call(Method::GET, "/report/week", Some(&coord), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(week(body) - failed_before, 1, "one task's failures count as one failed visit");
+    // And the phone's next fact on another task still links.
+    let other = assigned_task(&c, 1).await;
+    let e = phone.record(other, failed(String::new()), jx_centre::db::now().millis());
+    let (_, body) = c.push(&phone, &[e]).await;
+    assert_eq!(code(&body, 0), "accepted", "{body}");
+}
+
+#[tokio::test]
+async fn a_phone_that_sends_more_than_a_days_cap_is_refused_until_the_next_day_and_nothing_is_kept() {
+    let c = centre().await;
+    let mut phone = c.phone(3).await;
+    // Facts about a task that was never this phone's: each refused, and each counted against the day.
+    let coord = c.coordinator().await;
+    let task = c.tasks(&coord, "?status=created").await.first().map(|t| t.id).expect("a task");
+    let now = jx_centre::db::now().millis() - 3_600_000;
+    let cap = bounds::MAX_EVENTS_PER_DEVICE_DAY as usize;
+    let mut sent = 0;
+    while sent < cap {
+        let batch: Vec<_> = (0..500.min(cap - sent))
+            .map(|i| phone.record(task, failed(String::new()), now + (sent + i) as i64))
+            .collect();
+        let (status, body) = c.push(&phone, &batch).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        sent += batch.len();
+    }
+    let before = c.event_count().await;
+    let over = phone.record(task, failed(String::new()), now + sent as i64);
+    let (status, body) = c.push(&phone, &[over]).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("device_daily_cap")), "{body}");
+    assert_eq!(c.event_count().await, before, "nothing of the refused push is kept");
+}
