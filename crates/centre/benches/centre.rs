@@ -296,8 +296,8 @@ async fn run(quick: bool, database: Option<String>) -> (Vec<Row>, Duration) {
             let mut rng = SplitMix64::new(w as u64);
             let mut times = Vec::new();
             for _ in 0..photos / 4 {
-                let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0];
-                b.extend((0..300 * 1024).map(|_| rng.next_u64() as u8));
+                // A real photo of about 300 KB: the centre decodes every upload.
+                let b = jx_proof::photo::sample_jpeg(rng.next_u64(), 880, 660);
                 let h = Sha256::of(&b);
                 let t = Instant::now();
                 let res = http

@@ -70,11 +70,43 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
         Some("image/jpeg")
     } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         Some("image/png")
-    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
     } else {
         None
     }
+}
+
+/// Most pixels an uploaded image may declare (phones send photos of at most 1,600 px a side: 2.6 MP).
+pub const MAX_PIXELS: u64 = 16_000_000;
+
+/// Counts `bytes` of the upload of `hash` against `device`'s quota for the Shanghai day of `at`, unless the centre
+/// keeps those bytes already (sending a photo again is free); refuses (429 `upload_quota`) past `quota`, and then
+/// counts nothing (the caller's transaction rolls back).
+pub fn count_upload(
+    tx: &mut dyn crate::sql::Tx,
+    device: jx_core::DeviceId,
+    hash: Sha256,
+    bytes: u64,
+    quota: u64,
+    at: jx_core::Timestamp,
+) -> crate::error::ApiResult<()> {
+    if tx.query_opt("SELECT 1 AS kept FROM blobs WHERE sha256 = $1", crate::params![hash.to_hex()])?.is_some() {
+        return Ok(());
+    }
+    let day = jx_core::time::ShanghaiDay::of(at).0;
+    let used = tx
+        .query_one(
+            "UPDATE devices SET up_bytes = CASE WHEN up_day = $2 THEN up_bytes + $3 ELSE $3 END, up_day = $2
+             WHERE device_id = $1 RETURNING up_bytes",
+            crate::params![device.to_string(), day, bytes as i64],
+        )?
+        .int("up_bytes")?;
+    if used as u64 > quota {
+        return Err(crate::error::ApiError::TooManyRequests(
+            "upload_quota",
+            format!("this phone has uploaded its {quota} bytes of photos for today; the rest are taken tomorrow"),
+        ));
+    }
+    Ok(())
 }
 
 /// Records that the bytes of `hash` are kept (once; a second upload of the same bytes changes nothing).

@@ -28,6 +28,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0006_households.sql"),
     include_str!("../migrations/sqlite/0007_feed.sql"),
     include_str!("../migrations/sqlite/0008_bounds.sql"),
+    include_str!("../migrations/sqlite/0009_uploads.sql"),
 ];
 
 const POSTGRES_MIGRATIONS: &[&str] = &[
@@ -39,6 +40,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0006_households.sql"),
     include_str!("../migrations/postgres/0007_feed.sql"),
     include_str!("../migrations/postgres/0008_bounds.sql"),
+    include_str!("../migrations/postgres/0009_uploads.sql"),
 ];
 
 /// How many migrations this build knows (the same on both back ends; checked at compile time).

@@ -28,6 +28,8 @@ pub struct Settings {
     pub max_json_bytes: usize,
     pub max_import_bytes: usize,
     pub max_blob_bytes: usize,
+    /// Bytes of new photos one phone may upload in a Shanghai day.
+    pub upload_bytes_per_device_day: u64,
     /// The cost of the residents' code hashes sent to phones; tests lower it, nothing else should.
     pub code_cost: codes::CodeCost,
     /// How far (metres) outside its task's compound a handoff may be recorded before the board flags it.
@@ -57,6 +59,8 @@ impl Settings {
             max_json_bytes: 4 * 1024 * 1024,
             max_import_bytes: 8 * 1024 * 1024,
             max_blob_bytes: 10 * 1024 * 1024,
+            // A busy evening is about a hundred photos of 300 KB: 30 MB. Ten times that.
+            upload_bytes_per_device_day: 300 * 1024 * 1024,
             code_cost: codes::CodeCost::default(),
             far_handoff_m: 150.0,
             login_limits: auth::LoginLimits::default(),

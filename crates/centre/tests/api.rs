@@ -400,7 +400,7 @@ async fn blobs_are_checked_stored_once_and_complete_a_handoffs_proof() {
     let c = centre_with(|s| s.max_blob_bytes = 256 * 1024).await;
     let coord = c.coordinator().await;
     let mut phone = c.phone(5).await;
-    let photo = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[7u8; 5000]].concat();
+    let photo = jx_proof::photo::sample_jpeg(7, 120, 90);
     let hash = Sha256::of(&photo);
     let token = phone.token.clone();
     let put = |hash: String, ctype: &'static str, body: Vec<u8>| {
@@ -494,7 +494,8 @@ async fn stopping_the_centre_lets_a_request_in_flight_finish() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut c = centre().await;
     let token = c.coordinator().await;
-    let photo = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[3u8; 200_000]].concat();
+    let photo = jx_proof::photo::sample_jpeg(3, 800, 600);
+    assert!(photo.len() > 100_000, "large enough to cut in the middle: {}", photo.len());
     let hash = Sha256::of(&photo);
     let running = c.running.take().expect("running");
     let mut conn = tokio::net::TcpStream::connect(running.addr).await.expect("connects");

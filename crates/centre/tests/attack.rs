@@ -123,3 +123,95 @@ async fn a_phone_that_sends_more_than_a_days_cap_is_refused_until_the_next_day_a
     assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("device_daily_cap")), "{body}");
     assert_eq!(c.event_count().await, before, "nothing of the refused push is kept");
 }
+
+/// The standard CRC-32 of PNG chunks.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for b in bytes {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// A PNG whose header declares `width`×`height`, with a few bytes of (zlib-stored) data: small on disk, huge if
+/// anyone decoded it.
+fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let body = [kind, data].concat();
+        [&(data.len() as u32).to_be_bytes()[..], &body, &crc32(&body).to_be_bytes()].concat()
+    };
+    let ihdr = [&width.to_be_bytes()[..], &height.to_be_bytes(), &[8, 2, 0, 0, 0]].concat();
+    let idat = [0x78, 0x01, 0x01, 0x01, 0x00, 0xFE, 0xFF, 0x00, 0x00, 0x01, 0x00, 0x01];
+    [&b"\x89PNG\r\n\x1a\n"[..], &chunk(b"IHDR", &ihdr), &chunk(b"IDAT", &idat), &chunk(b"IEND", &[])].concat()
+}
+
+/// `jpeg` with its frame header saying `width`×`height`.
+fn jpeg_claiming(mut jpeg: Vec<u8>, width: u16, height: u16) -> Vec<u8> {
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).expect("a baseline frame header");
+    jpeg[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    jpeg[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    jpeg
+}
+
+async fn put(c: &Centre, token: &str, ctype: &str, bytes: &[u8]) -> (StatusCode, Value) {
+    let res = c
+        .http
+        .put(format!("{}/blobs/{}", c.url, jx_core::bytes::Sha256::of(bytes)))
+        .bearer_auth(token)
+        .header("content-type", ctype)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .expect("sent");
+    let status = res.status();
+    (status, res.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn every_upload_is_decoded_at_the_centre_and_a_phone_has_a_daily_quota() {
+    let c = centre_with(|s| s.upload_bytes_per_device_day = 40_000).await;
+    let phone = c.phone(4).await;
+    let good = jx_proof::photo::sample_jpeg(1, 160, 120);
+    let bombs = [
+        ("image/png", png_claiming(20_000, 20_000)),
+        ("image/jpeg", jpeg_claiming(good.clone(), 65_535, 65_535)),
+        ("image/jpeg", good[..good.len() / 2].to_vec()),
+        ("image/jpeg", [&[0xFF, 0xD8, 0xFF, 0xE0][..], b"<html><script>alert(1)</script></html>"].concat()),
+    ];
+    for (ctype, bytes) in &bombs {
+        let (status, body) = put(&c, &phone.token, ctype, bytes).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_image")), "{body}");
+    }
+    // A whole photo is kept, and served as what it was checked to be, never to be sniffed as anything else.
+    let (status, body) = put(&c, &phone.token, "image/jpeg", &good).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let coord = c.coordinator().await;
+    let res = c
+        .http
+        .get(format!("{}/blobs/{}", c.url, jx_core::bytes::Sha256::of(&good)))
+        .bearer_auth(&coord)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    // New photos count against the phone's day; sending one it already sent again is free.
+    let mut kept = good.len();
+    let mut seed = 2;
+    loop {
+        let photo = jx_proof::photo::sample_jpeg(seed, 160, 120);
+        seed += 1;
+        let (status, body) = put(&c, &phone.token, "image/jpeg", &photo).await;
+        if kept + photo.len() > 40_000 {
+            assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("upload_quota")));
+            break;
+        }
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        kept += photo.len();
+    }
+    let (status, _) = put(&c, &phone.token, "image/jpeg", &good).await;
+    assert_eq!(status, StatusCode::OK, "a photo already kept is taken again past the quota");
+}

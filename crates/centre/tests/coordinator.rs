@@ -409,7 +409,7 @@ async fn proof_added_by_the_phone_reaches_the_desk_and_accepted_proof_leaves_the
     for id in [t, open] {
         ok(&c, &coord, id, Decision::Assign { staff: StaffId(1) }).await;
     }
-    let photo_bytes = b"\xFF\xD8\xFF\xE0 a second photo of the packet on the doormat".to_vec();
+    let photo_bytes = jx_proof::photo::sample_jpeg(412, 64, 48);
     let photo = jx_core::bytes::Sha256::of(&photo_bytes);
     let added =
         |photos: Vec<jx_core::bytes::Sha256>| EventPayload::ProofAdded { photos, note: "门牌照片补拍".into() };

@@ -244,8 +244,14 @@ async fn family_members_are_added_listed_without_codes_printed_and_removed() {
     assert_eq!((status, res["code"].as_str()), (StatusCode::CONFLICT, Some("too_many_proxies")), "{res}");
 }
 
-const PHOTO: &[u8] = b"\xFF\xD8\xFF\xE0 a photo at the door";
-const WITNESS: &[u8] = b"\xFF\xD8\xFF\xE0 the neighbour beside the resident";
+/// A photo at the door (a real JPEG: the centre decodes every upload).
+fn photo() -> Vec<u8> {
+    jx_proof::photo::sample_jpeg(38, 64, 48)
+}
+/// The neighbour beside the resident.
+fn witness() -> Vec<u8> {
+    jx_proof::photo::sample_jpeg(251, 64, 48)
+}
 
 fn at_door(task: TaskId) -> Option<Fix> {
     let town = jx_core::demo::demo_town();
@@ -291,7 +297,7 @@ async fn handoffs_confirmed_the_household_ways_pass_and_old_cards_or_wrong_codes
         let (c, coord) = (&c, coord.clone());
         async move { text(c, &format!("/tasks/{t}/qr?kind=packet&format=text"), &coord).await.2 }
     };
-    let (photo, witness_photo) = (Sha256::of(PHOTO), Sha256::of(WITNESS));
+    let (door_photo, witness_photo) = (Sha256::of(&photo()), Sha256::of(&witness()));
     let proxy = |id: u32, name: &str, relation: &str, code: String| Confirmation::Proxy {
         proxy: id,
         name: name.into(),
@@ -299,13 +305,18 @@ async fn handoffs_confirmed_the_household_ways_pass_and_old_cards_or_wrong_codes
         code,
     };
     let cases: Vec<(TaskId, Confirmation, Vec<Sha256>, Vec<&str>)> = vec![
-        (tasks[0], Confirmation::HouseholdCard { token: card_text(residents[0]).await }, vec![photo], vec![]),
-        (tasks[1], Confirmation::HouseholdCode { code: codes[&residents[1]].clone() }, vec![photo], vec![]),
-        (tasks[2], proxy(daughter, "陈**", "女儿", daughter_code), vec![photo], vec![]),
-        (tasks[3], Confirmation::Witness { photo: witness_photo, witness: "邻居 王阿姨".into() }, vec![photo], vec![]),
-        (tasks[4], Confirmation::HouseholdCard { token: old_card }, vec![photo], vec!["card_replaced"]),
-        (tasks[5], proxy(son, "周**", "儿子", wrong(&son_code)), vec![photo], vec!["proxy_code_wrong"]),
-        (tasks[6], proxy(removed.0, "吴**", "孙女", removed.1.clone()), vec![photo], vec!["proxy_unknown"]),
+        (tasks[0], Confirmation::HouseholdCard { token: card_text(residents[0]).await }, vec![door_photo], vec![]),
+        (tasks[1], Confirmation::HouseholdCode { code: codes[&residents[1]].clone() }, vec![door_photo], vec![]),
+        (tasks[2], proxy(daughter, "陈**", "女儿", daughter_code), vec![door_photo], vec![]),
+        (
+            tasks[3],
+            Confirmation::Witness { photo: witness_photo, witness: "邻居 王阿姨".into() },
+            vec![door_photo],
+            vec![],
+        ),
+        (tasks[4], Confirmation::HouseholdCard { token: old_card }, vec![door_photo], vec!["card_replaced"]),
+        (tasks[5], proxy(son, "周**", "儿子", wrong(&son_code)), vec![door_photo], vec!["proxy_code_wrong"]),
+        (tasks[6], proxy(removed.0, "吴**", "孙女", removed.1.clone()), vec![door_photo], vec!["proxy_unknown"]),
     ];
     let mut phone = c.phone(4).await;
     let events: Vec<_> = cases
@@ -334,7 +345,7 @@ async fn handoffs_confirmed_the_household_ways_pass_and_old_cards_or_wrong_codes
     // The witness photo is one of the handoff's blobs: the centre waits for it as for the handoff photo.
     let missing = |summaries: Vec<TaskSummary>| summaries.iter().find(|s| s.id == tasks[3]).map(|s| s.missing_blobs);
     assert_eq!(missing(c.tasks(&coord, "").await), Some(2));
-    for bytes in [PHOTO, WITNESS] {
+    for bytes in [&photo(), &witness()] {
         c.put_jpeg(&phone.token, bytes).await;
     }
     assert_eq!(missing(c.tasks(&coord, "").await), Some(0));
@@ -396,7 +407,7 @@ async fn a_handoff_recorded_before_a_reissue_or_a_removal_stays_proven_and_one_a
             let proof = HandoffProof {
                 packet: Some(packet),
                 confirmation: Some(confirmation),
-                photos: vec![Sha256::of(PHOTO)],
+                photos: vec![Sha256::of(&photo())],
                 position: at_door(model),
                 rating: None,
             };

@@ -35,7 +35,10 @@ async fn assigned(c: &Centre, coord: &str, staff: u32, n: usize) -> Vec<TaskId> 
     tasks
 }
 
-const PHOTO: &[u8] = b"\xFF\xD8\xFF\xE0 a photo at the door";
+/// A photo at the door (a real JPEG: the centre decodes every upload).
+fn photo() -> Vec<u8> {
+    jx_proof::photo::sample_jpeg(38, 64, 48)
+}
 
 /// At the door: the task's building in the demo town.
 fn at_door(task: TaskId) -> Option<Fix> {
@@ -160,11 +163,11 @@ async fn a_handoff_is_re_checked_at_the_centre_code_labels_and_keys() {
         let coord = coord.clone();
         async move { text(c, &format!("/tasks/{t}/qr?kind={kind}&format=text"), &coord).await.2 }
     };
-    let photo = Sha256::of(PHOTO);
+    let photo_hash = Sha256::of(&photo());
     let proof = |task: TaskId, packet: String, confirmation: Confirmation| HandoffProof {
         packet: Some(packet),
         confirmation: Some(confirmation),
-        photos: vec![photo],
+        photos: vec![photo_hash],
         position: at_door(task),
         rating: None,
     };
@@ -213,7 +216,7 @@ async fn a_handoff_is_re_checked_at_the_centre_code_labels_and_keys() {
         assert_eq!(r["outcome"], "accepted", "the fact is kept; its proof is judged apart: {r}");
     }
     // The photo arrives too, so only the proof itself can put a task on the exceptions list.
-    c.put_jpeg(&phone.token, PHOTO).await;
+    c.put_jpeg(&phone.token, &photo()).await;
     let (_, ex) = c.call(Method::GET, "/exceptions", Some(&coord), None).await;
     let flagged: Vec<String> = ex["missing_proof"]
         .as_array()

@@ -141,6 +141,55 @@ pub fn normalise(bytes: &[u8], opts: &PhotoOptions) -> Result<Normalised, PhotoE
     })
 }
 
+/// What [`inspect`] found: the image's real type and its size from the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inspected {
+    /// `image/jpeg` or `image/png`.
+    pub mime: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Checks that `bytes` are a whole JPEG or PNG image, as the centre does with every upload before keeping it: the
+/// type from the bytes themselves (not a name or a header), the size from the image header before anything is
+/// decoded (more than `max_pixels` is refused, so a small file that would decode to a huge image costs nothing),
+/// then the whole image decoded, so a truncated file or other bytes behind an image signature are refused. A JPEG
+/// is decoded at a reduced scale: every byte of it is still read.
+pub fn inspect(bytes: &[u8], max_pixels: u64) -> Result<Inspected, PhotoError> {
+    match sniff(bytes)? {
+        Format::Jpeg => {
+            let mut decoder = jpeg_decoder::Decoder::new(bytes);
+            decoder.read_info().map_err(jpeg_error)?;
+            let info = decoder.info().ok_or_else(|| PhotoError::Corrupt("no JPEG frame header".into()))?;
+            let (width, height) = (u32::from(info.width), u32::from(info.height));
+            check_pixels(width, height, max_pixels)?;
+            decoder.scale(64, 64).map_err(jpeg_error)?;
+            decoder.decode().map_err(jpeg_error)?;
+            Ok(Inspected { mime: "image/jpeg", width, height })
+        }
+        Format::Png => {
+            let decoded = decode_png(bytes, max_pixels)?;
+            Ok(Inspected { mime: "image/png", width: decoded.raster.width, height: decoded.raster.height })
+        }
+    }
+}
+
+/// A synthetic photo: a valid baseline JPEG of `width`×`height` (a gradient under noise) whose bytes follow from
+/// `seed`, so that each seed gives a photo of its own. For tests, benchmarks and demo data, never for proof.
+pub fn sample_jpeg(seed: u64, width: u32, height: u32) -> Vec<u8> {
+    let (w, h) = (width.clamp(1, 4096), height.clamp(1, 4096));
+    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
+    let mut pixels = Vec::with_capacity(w as usize * h as usize * 3);
+    for y in 0..h {
+        for x in 0..w {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let noise = (state >> 58) as u8;
+            pixels.extend([(x * 191 / w) as u8 + noise, (y * 191 / h) as u8 + noise, (seed % 191) as u8 + noise]);
+        }
+    }
+    Raster::new(w, h, 3, pixels).and_then(|r| r.encode(90)).unwrap_or_default()
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Sniffing
 

@@ -376,3 +376,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn inspect_takes_whole_images_and_refuses_bombs_truncations_and_impostors() {
+    let jpeg = jx_proof::photo::sample_jpeg(7, 320, 240);
+    let seen = jx_proof::photo::inspect(&jpeg, 16_000_000).expect("a whole JPEG");
+    assert_eq!((seen.mime, seen.width, seen.height), ("image/jpeg", 320, 240));
+    assert_ne!(jpeg, jx_proof::photo::sample_jpeg(8, 320, 240), "each seed its own photo");
+    // Cut short, anywhere past the header.
+    for cut in [jpeg.len() / 2, jpeg.len() - 2] {
+        assert!(jx_proof::photo::inspect(&jpeg[..cut], 16_000_000).is_err(), "cut at {cut}");
+    }
+    // HTML behind a JPEG signature.
+    let html = [&[0xFF, 0xD8, 0xFF, 0xE0][..], b"<html><script>alert(1)</script></html>"].concat();
+    assert!(jx_proof::photo::inspect(&html, 16_000_000).is_err());
+    // A header that claims more pixels than allowed is refused before decoding.
+    assert!(matches!(
+        jx_proof::photo::inspect(&jpeg, 1_000),
+        Err(PhotoError::TooLarge { width: 320, height: 240, max_pixels: 1_000 })
+    ));
+    // A real PNG is taken; a WebP is not one of ours.
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(40, 30, image::Rgb([9, 9, 9])))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("png");
+    assert_eq!(jx_proof::photo::inspect(&png, 16_000_000).map(|i| i.mime), Ok("image/png"));
+    assert!(jx_proof::photo::inspect(b"RIFF\0\0\0\0WEBPVP8 ", 16_000_000).is_err());
+}

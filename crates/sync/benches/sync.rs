@@ -184,8 +184,8 @@ async fn main() {
             let mut last_photo = None;
             for i in 0..500 {
                 let photos = if i % 5 < 2 {
-                    let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0];
-                    b.extend((0..300 * 1024).map(|_| rng.next_u64() as u8));
+                    // A real photo of about 300 KB: the centre decodes every upload.
+                    let b = jx_proof::photo::sample_jpeg(rng.next_u64(), 880, 660);
                     let h = s.put_blob(&b, jx_store::now()).expect("photo");
                     last_photo = Some(h);
                     vec![h]

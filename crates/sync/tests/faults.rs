@@ -29,10 +29,9 @@ fn file_text(dir: &std::path::Path) -> String {
 const FLAKY: Faults =
     Faults { down: false, cut_request: 0.3, cut_response: 0.3, delay: 0.2, max_delay: Duration::from_millis(80) };
 
+/// A real photo (the centre decodes every upload) of about `size` bytes, its own for each draw.
 fn photo(rng: &mut SplitMix64, size: usize) -> Vec<u8> {
-    let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    b.extend((0..size).map(|_| rng.next_u64() as u8));
-    b
+    jx_proof::photo::sample_jpeg(rng.next_u64(), 160, (size / 80).max(8) as u32)
 }
 
 fn quick_config(url: String, token: String) -> SyncConfig {
