@@ -215,3 +215,45 @@ async fn every_upload_is_decoded_at_the_centre_and_a_phone_has_a_daily_quota() {
     let (status, _) = put(&c, &phone.token, "image/jpeg", &good).await;
     assert_eq!(status, StatusCode::OK, "a photo already kept is taken again past the quota");
 }
+
+#[tokio::test]
+async fn an_import_range_checks_every_number_and_refuses_control_characters_row_by_row() {
+    let c = centre().await;
+    let coord = c.coordinator().await;
+    let header = jx_centre::import::COLUMNS.join(",");
+    // Building 65537 would be building 1 after a silent narrowing; building 1 exists in compound 1.
+    let csv = format!(
+        "{header}\n\
+         delivery,ATK-1,1,王秀英,13812345678,1,65537,1,301,0,0,0,\n\
+         delivery,ATK-2,1,李\u{0}强,13812345679,1,1,1,302,0,0,0,\n\
+         delivery,ATK-3,1,张伟,13812345670,1,1,4294967296,303,0,0,0,\n\
+         delivery,ATK-4,1,刘芳,13912345678,1,1,1,{},0,0,0,\n\
+         delivery,ATK-5,1,陈静,13712345678,1,1,1,401,0,0,0,\n",
+        "9".repeat(40)
+    );
+    let res = c
+        .http
+        .post(format!("{}/tasks/import?mode=good_rows", c.url))
+        .bearer_auth(&coord)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["imported"], 1, "only the good row: {body}");
+    let errors: Vec<(u64, String, String)> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (e["line"].as_u64().unwrap_or(0), text("field"), text("reason"))
+        })
+        .collect();
+    let fields: Vec<(u64, &str)> = errors.iter().map(|(l, f, _)| (*l, f.as_str())).collect();
+    assert_eq!(fields, [(2, "building"), (3, "resident_name"), (4, "unit"), (5, "room")], "{errors:?}");
+    assert!(errors[0].2.contains("65537"), "{errors:?}");
+    assert!(errors[1].2.contains("control characters"), "{errors:?}");
+}
