@@ -23,7 +23,8 @@ bindgen=(wasm-bindgen --target web --no-typescript --remove-name-section --remov
 # The coordinator's desk is its own module and page (desk.html), so a staff phone never downloads it.
 "${bindgen[@]}" --out-dir "$out/desk" "$bin/jx-desk.wasm"
 "${bindgen[@]}" --out-dir "$out/worker" "$bin/jx_worker.wasm"
-cp web/index.html web/desk.html web/worker.js "$out/"
+cp web/index.html web/desk.html web/worker.js web/boot.js "$out/"
+cp web/desk-boot.js "$out/desk/boot.js"
 
 # The service worker's list of files (the staff app's: the desk is cached as it is loaded) and a build stamp, so a
 # new build replaces the old cache.

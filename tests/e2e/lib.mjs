@@ -263,6 +263,11 @@ export class ConsoleLog {
     return this.lines.filter((l) => /(console\.error|pageerror|weberror):/.test(l));
   }
 
+  /** What broke the centre's Content-Security-Policy (the browser says so on the console), or a page without one. */
+  cspProblems() {
+    return this.lines.filter((l) => /Content Security Policy|\] csp:/.test(l));
+  }
+
   attach(context) {
     const seen = new WeakSet();
     const messages = new WeakSet();
@@ -297,6 +302,10 @@ export class ConsoleLog {
     context.on('requestfailed', (r) => this.add('requestfailed', `${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
     context.on('response', (r) => {
       if (r.status() >= 400) this.add('http', `${r.status()} ${r.request().method()} ${r.url()}`);
+      // Every page the centre serves comes with its policy: a page without one would pass the check below vacuously.
+      if (r.request().isNavigationRequest() && r.status() < 400 && !r.headers()['content-security-policy']) {
+        this.add('csp', `no Content-Security-Policy header on ${r.url()}`);
+      }
     });
     // The context's 'console' event sees messages from pages and workers again; it adds what the others missed.
     context.on('console', (m) => {
@@ -467,11 +476,20 @@ export function makeRunner({ screens, consoleLog, getPage, cleanup, overallMs, c
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => fail(current, new E2EError(`interrupted (${sig})`)));
   process.on('unhandledRejection', (e) => fail(current, e));
 
+  let cspSeen = 0;
   async function step(name, fn) {
     current = name;
     log(`▶ ${name}`);
     try {
-      return await fn();
+      const out = await fn();
+      // The app and the desk work under the centre's Content-Security-Policy: no step may break it.
+      const csp = consoleLog?.cspProblems() ?? [];
+      if (csp.length > cspSeen) {
+        const fresh = csp.slice(cspSeen);
+        cspSeen = csp.length;
+        throw new E2EError(`the Content-Security-Policy was broken: ${fresh.join(' | ')}`);
+      }
+      return out;
     } catch (e) {
       await fail(name, e);
       throw e; // not reached

@@ -257,3 +257,33 @@ async fn an_import_range_checks_every_number_and_refuses_control_characters_row_
     assert!(errors[0].2.contains("65537"), "{errors:?}");
     assert!(errors[1].2.contains("control characters"), "{errors:?}");
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let c = centre().await;
+    let base = c.running.as_ref().expect("running").url();
+    let coord = c.coordinator().await;
+    for (path, token) in [
+        ("/api/v1/health", None),
+        ("/api/v1/progress", Some(&coord)),
+        ("/api/v1/nowhere", None),
+        ("/d/not-a-card", None),
+    ] {
+        let mut req = c.http.get(format!("{base}{path}"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("sent");
+        let h = res.headers();
+        let csp = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        assert!(!csp.contains("'unsafe-eval'"), "{path}: {csp}");
+        assert_eq!(h.get("x-frame-options").map(|v| v.as_bytes()), Some(&b"DENY"[..]), "{path}");
+        assert_eq!(h.get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]), "{path}");
+        assert_eq!(h.get("referrer-policy").map(|v| v.as_bytes()), Some(&b"no-referrer"[..]), "{path}");
+        assert!(h.get("strict-transport-security").is_none(), "{path}: no HSTS over plain HTTP");
+    }
+}

@@ -66,6 +66,8 @@ async fn the_centre_speaks_https_with_its_certificate_and_nothing_else() {
     let answer = https_get(centre.addr, &tls.cert_pem, "/api/v1/health").await.expect("https works");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"ok\""), "{answer}");
+    // Served over TLS, the centre asks browsers to keep to HTTPS.
+    assert!(answer.to_ascii_lowercase().contains("strict-transport-security: max-age=31536000"), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 
     // Plain HTTP gets no HTTP answer.

@@ -14,6 +14,7 @@ mod counter;
 mod decisions;
 mod doorcards;
 pub mod extract;
+mod headers;
 mod households;
 mod keyring;
 mod print;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
             BodyLimit::Blob => state.settings.max_blob_bytes,
         })
     };
+    let tls = state.settings.tls.is_some();
     let mut api = Router::new();
     for r in routes() {
         // A path routed twice (by two methods) gets both: axum merges the method routers of one path.
@@ -77,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(doorcards::page_router())
         .fallback(serve_app::serve)
+        .layer(axum::middleware::from_fn(move |req, next| headers::security_headers(tls, req, next)))
         .layer(axum::middleware::from_fn(access_log))
         .with_state(state)
 }
