@@ -1212,7 +1212,13 @@ pub fn desk(lang: Lang, msg: D) -> String {
 pub fn centre_refusal_zh(code: &str) -> Option<&'static str> {
     Some(match code {
         "bad_credentials" => "工号或密码不对。",
-        "locked_out" => "登录失败次数太多，请稍后再试或找协调员。",
+        "locked_out" | "too_many_attempts" => "登录失败次数太多，请稍后再试或找协调员。",
+        "bad_event_time" => "这条记录的时间不对（手机时钟可能有误），中心没有收下。",
+        "field_too_large" => "这条记录的文字或照片太多，中心没有收下。",
+        "task_event_cap" => "这件任务的记录已经太多，中心不再收下新的记录，请联系协调员。",
+        "device_daily_cap" => "这部手机今天发送的记录太多，剩下的明天再发送。",
+        "upload_quota" => "这部手机今天上传的照片太多，剩下的明天再上传。",
+        "bad_image" => "照片文件损坏或不完整，中心没有收下。",
         "not_coordinator" => "只有协调员使用工作台；队员请在手机上登记。",
         "coordinators_only" => "这项操作只有协调员可以做。",
         "token_expired" | "unknown_token" | "unauthenticated" => "登录已过期，请重新登录。",

@@ -4,9 +4,10 @@
 //!
 //! Domain layer: uses storage; never the HTTP layer.
 
-use crate::db::now;
+use crate::db::{Db, now};
 use crate::error::{ApiError, ApiResult};
 use crate::sql::Tx;
+use crate::throttle::{self, Backoff};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use jx_core::bytes::Sha256;
@@ -129,43 +130,6 @@ pub fn caller(tx: &mut dyn Tx, key: String) -> ApiResult<Caller> {
     }
 }
 
-/// A login with a password: a new session token, or the refusal (a wrong password is counted towards the lock-out
-/// in the same transaction, which commits either way; hence the nested result).
-pub fn login(
-    tx: &mut dyn Tx,
-    req: &LoginRequest,
-    ttl_ms: i64,
-    limits: LoginLimits,
-) -> ApiResult<Result<LoginResponse, ApiError>> {
-    let at = now();
-    if let Some(until) = locked_until(tx, &req.login, at)? {
-        let minutes = (until.millis() - at.millis() + 59_999) / 60_000;
-        return Ok(Err(ApiError::TooManyRequests(
-            "locked_out",
-            format!("too many failed logins; try again in {minutes} min or ask a coordinator"),
-        )));
-    }
-    let row =
-        tx.query_opt("SELECT id, name, role, password_hash FROM staff WHERE login = $1", crate::params![&req.login])?;
-    let refused = || ApiError::Unauthenticated("bad_credentials", "wrong login or password".into());
-    let ok = row
-        .as_ref()
-        .map(|r| r.text("password_hash"))
-        .transpose()?
-        .is_some_and(|hash| verify_password(&req.password, &hash));
-    let Some(row) = row.filter(|_| ok) else {
-        count_failure(tx, &req.login, at, limits)?;
-        return Ok(Err(refused()));
-    };
-    clear_failures(tx, &req.login)?;
-    let (id, name, role) = (row.u32("id")?, row.text("name")?, row.text("role")?);
-    let token = new_token()?;
-    let expires_at = Timestamp(now().millis() + ttl_ms);
-    store_token(tx, &token, StaffId(id), None, Some(expires_at))?;
-    let role = if role == "coordinator" { Role::Coordinator } else { Role::Staff };
-    Ok(Ok(LoginResponse { token, expires_at, staff: StaffId(id), name, role }))
-}
-
 /// Trades the session token `old` of `session` for a new one with a fresh expiry; the old one stops working at once.
 pub fn refresh(tx: &mut dyn Tx, old: &str, session: StaffSession, ttl_ms: i64) -> ApiResult<LoginResponse> {
     let n =
@@ -201,55 +165,90 @@ mod tests {
     }
 }
 
-/// How many failed logins lock a login, and for how long.
+/// How failed logins are slowed, never locked: by login name *and* address, so that a stranger elsewhere cannot
+/// slow anyone else down, and by address alone, so that one address cannot guess across many logins. Each is a
+/// [`Backoff`] of growing delays, kept in the database (every replica sees the same).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoginLimits {
-    /// Failures within `window_ms` that lock the login.
-    pub max_failures: u32,
-    pub window_ms: i64,
-    pub lock_ms: i64,
+    pub per_login: Backoff,
+    pub per_address: Backoff,
 }
 
 impl Default for LoginLimits {
     fn default() -> Self {
-        LoginLimits { max_failures: 5, window_ms: 15 * 60_000, lock_ms: 15 * 60_000 }
+        let forget_ms = 3_600_000;
+        LoginLimits {
+            per_login: Backoff { free: 3, base_ms: 1_000, max_ms: 15 * 60_000, forget_ms },
+            per_address: Backoff { free: 10, base_ms: 1_000, max_ms: 15 * 60_000, forget_ms },
+        }
     }
 }
 
-/// Until when `login` is locked, if it is.
-pub fn locked_until(tx: &mut dyn Tx, login: &str, at: Timestamp) -> ApiResult<Option<Timestamp>> {
-    Ok(tx
-        .query_opt("SELECT locked_until FROM login_failures WHERE login = $1", crate::params![login])?
-        .map(|r| r.opt_int(0))
-        .transpose()?
-        .flatten()
-        .map(Timestamp)
-        .filter(|until| until.millis() > at.millis()))
+/// Password checks at once in this process: Argon2 takes the CPU, and other requests must keep some.
+static VERIFYING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// The hash an unknown login is checked against, so that it takes as long to refuse as a wrong password.
+fn stand_in_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("no such login").unwrap_or_default())
 }
 
-/// Counts a failed login (for any login name, existing or not, so that probing names learns nothing); locks it
-/// when the failures in the window reach the limit.
-pub fn count_failure(tx: &mut dyn Tx, login: &str, at: Timestamp, limits: LoginLimits) -> ApiResult<()> {
-    let row = tx.query_opt("SELECT failures, first_at FROM login_failures WHERE login = $1", crate::params![login])?;
-    let (failures, first_at) = match row {
-        Some(r) if at.millis() - r.int(1)? < limits.window_ms => (r.int(0)? + 1, r.int(1)?),
-        _ => (1, at.millis()),
+/// A login with a password from `address`: a new session token, or why not. The password is checked outside any
+/// transaction (Argon2 never holds the database), an unknown login as slowly as a known one, and failures slow the
+/// next tries from that address as [`LoginLimits`] says.
+pub async fn login(
+    db: &Db,
+    req: LoginRequest,
+    address: String,
+    ttl_ms: i64,
+    limits: LoginLimits,
+) -> ApiResult<LoginResponse> {
+    let (pair, from) = (format!("login:{}|{address}", req.login), format!("address:{address}"));
+    let (wait, account) = {
+        let (pair, from, login) = (pair.clone(), from.clone(), req.login.clone());
+        db.call(move |tx| {
+            let at = now();
+            let wait = throttle::wait_ms(tx, &pair, limits.per_login, at)?.max(throttle::wait_ms(
+                tx,
+                &from,
+                limits.per_address,
+                at,
+            )?);
+            let row = tx
+                .query_opt("SELECT id, name, role, password_hash FROM staff WHERE login = $1", crate::params![login])?;
+            let account = row
+                .map(|r| Ok::<_, ApiError>((r.u32("id")?, r.text("name")?, r.text("role")?, r.text("password_hash")?)))
+                .transpose()?;
+            Ok((wait, account))
+        })
+        .await?
     };
-    let locked = (failures >= i64::from(limits.max_failures)).then(|| at.millis() + limits.lock_ms);
-    // A lock starts a fresh window once it ends.
-    let (failures, first_at) = if locked.is_some() { (0, at.millis()) } else { (failures, first_at) };
-    tx.execute("DELETE FROM login_failures WHERE login = $1", crate::params![login])?;
-    tx.execute(
-        "INSERT INTO login_failures (login, failures, first_at, locked_until) VALUES ($1, $2, $3, $4)",
-        crate::params![login, failures, first_at, locked],
-    )?;
-    if locked.is_some() {
-        tracing::warn!(failures = limits.max_failures, "a login was locked after repeated failures");
+    if wait > 0 {
+        let seconds = (wait + 999) / 1000;
+        return Err(ApiError::TooManyRequests(
+            "too_many_attempts",
+            format!("too many failed logins from here; try again in {seconds} s"),
+        ));
     }
-    Ok(())
-}
-
-pub fn clear_failures(tx: &mut dyn Tx, login: &str) -> ApiResult<()> {
-    tx.execute("DELETE FROM login_failures WHERE login = $1", crate::params![login])?;
-    Ok(())
+    let hash = account.as_ref().map_or_else(|| stand_in_hash().to_string(), |a| a.3.clone());
+    let password = req.password;
+    let verified = {
+        let _turn = VERIFYING.acquire().await.map_err(ApiError::internal)?;
+        tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(ApiError::internal)?
+    };
+    db.call(move |tx| {
+        let at = now();
+        let Some((id, name, role, _)) = account.filter(|_| verified) else {
+            throttle::fail(tx, &pair, limits.per_login, at)?;
+            throttle::fail(tx, &from, limits.per_address, at)?;
+            return Ok(Err(ApiError::Unauthenticated("bad_credentials", "wrong login or password".into())));
+        };
+        throttle::clear(tx, &pair)?;
+        let token = new_token()?;
+        let expires_at = Timestamp(at.millis() + ttl_ms);
+        store_token(tx, &token, StaffId(id), None, Some(expires_at))?;
+        let role = if role == "coordinator" { Role::Coordinator } else { Role::Staff };
+        Ok(Ok(LoginResponse { token, expires_at, staff: StaffId(id), name, role }))
+    })
+    .await?
 }

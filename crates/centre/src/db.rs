@@ -29,6 +29,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0007_feed.sql"),
     include_str!("../migrations/sqlite/0008_bounds.sql"),
     include_str!("../migrations/sqlite/0009_uploads.sql"),
+    include_str!("../migrations/sqlite/0010_throttles.sql"),
 ];
 
 const POSTGRES_MIGRATIONS: &[&str] = &[
@@ -41,6 +42,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0007_feed.sql"),
     include_str!("../migrations/postgres/0008_bounds.sql"),
     include_str!("../migrations/postgres/0009_uploads.sql"),
+    include_str!("../migrations/postgres/0010_throttles.sql"),
 ];
 
 /// How many migrations this build knows (the same on both back ends; checked at compile time).

@@ -43,6 +43,7 @@ pub mod sql;
 pub mod staff;
 pub mod state;
 pub mod sync;
+pub mod throttle;
 pub mod tls;
 pub mod town;
 
@@ -171,9 +172,17 @@ pub async fn start(settings: Settings, signals: bool) -> anyhow::Result<RunningC
     let join = match acceptor {
         Some(acceptor) => {
             let listener = tls::TlsListener::new(listener, acceptor)?;
-            tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stop).await })
+            tokio::spawn(async move {
+                axum::serve(listener, app.into_make_service_with_connect_info::<http::extract::PeerAddr>())
+                    .with_graceful_shutdown(stop)
+                    .await
+            })
         }
-        None => tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stop).await }),
+        None => tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<http::extract::PeerAddr>())
+                .with_graceful_shutdown(stop)
+                .await
+        }),
     };
     Ok(RunningCentre { addr, https, shutdown: Some(tx), join })
 }

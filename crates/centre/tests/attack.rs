@@ -287,3 +287,24 @@ async fn every_response_carries_the_security_headers() {
         assert!(h.get("strict-transport-security").is_none(), "{path}: no HSTS over plain HTTP");
     }
 }
+
+#[tokio::test]
+async fn the_door_card_pages_are_limited_per_client_so_one_cannot_block_every_resident() {
+    let c = centre().await;
+    let base = c.running.as_ref().expect("running").url();
+    let from = |ip: &str| {
+        reqwest::Client::builder().local_address(ip.parse::<std::net::IpAddr>().ok()).build().expect("client")
+    };
+    let (flood, resident) = (from("127.0.0.5"), from("127.0.0.6"));
+    let limit = jx_centre::http::doorcards::PAGES_PER_CLIENT_MINUTE;
+    for _ in 0..limit {
+        let res = flood.get(format!("{base}/d/not-a-card")).send().await.expect("sent");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "a page that says the card is not one of ours");
+    }
+    let res = flood.get(format!("{base}/d/not-a-card")).send().await.expect("sent");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.text().await.expect("page").contains("请稍后再试"));
+    // Another resident's phone is not held up by the flood.
+    let res = resident.get(format!("{base}/d/not-a-card")).send().await.expect("sent");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}

@@ -1,7 +1,7 @@
 //! `/auth`: logging in with a password, and refreshing a session.
 
 use super::callers::bearer;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ClientAddr};
 use super::route::Route;
 use crate::auth::{self, StaffSession};
 use crate::error::ApiResult;
@@ -23,9 +23,13 @@ async fn openapi() -> impl axum::response::IntoResponse {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], super::route::OPENAPI)
 }
 
-async fn login(State(st): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+async fn login(
+    State(st): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
     let (ttl, limits) = (st.settings.session_ttl_ms, st.settings.login_limits);
-    st.db.call(move |tx| auth::login(tx, &req, ttl, limits)).await?.map(Json)
+    auth::login(&st.db, req, address, ttl, limits).await.map(Json)
 }
 
 /// Trades a valid session token for a new one with a fresh expiry; the old one stops working at once.

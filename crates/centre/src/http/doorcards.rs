@@ -1,24 +1,24 @@
 //! The residents' door card pages, outside `/api/v1` and without a login: `GET /d/{token}` shows what is waiting
 //! and the evenings to choose from, `POST /d/{token}` books one (see `crate::doorcard` for the rules). Rate-limited
-//! ([`Limiter`]), in very large type, every refusal a page that says why in zh-CN and gives the centre's number.
+//! per client ([`PAGES_PER_CLIENT_MINUTE`]), in very large type, every refusal a page that says why in zh-CN and gives the centre's number.
 
+use super::extract::ClientAddr;
 use crate::db::now;
 use crate::doorcard::{CardView, PageError, Refusal, book, view};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::throttle;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Extension, Router};
 use jx_core::doorcard::{subject_zh, zh_date};
 use jx_core::state::TaskStatus;
 use jx_proof::render::esc;
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 fn status(r: &Refusal) -> StatusCode {
     match r {
@@ -57,41 +57,16 @@ fn words(r: &Refusal) -> (String, String) {
     }
 }
 
-/// A simple token bucket: the card pages' guard against floods (they need no login).
-#[derive(Debug)]
-pub struct Limiter {
-    rate_per_s: f64,
-    burst: f64,
-    state: Mutex<(f64, Instant)>,
-}
+/// Pages one client (an address) may ask for in a minute: far above what a resident scans, far below a flood. Kept
+/// in the database, so every replica counts the same, and per client, so one cannot block every resident.
+pub const PAGES_PER_CLIENT_MINUTE: i64 = 30;
 
-impl Limiter {
-    pub fn new(rate_per_s: f64, burst: f64) -> Limiter {
-        Limiter { rate_per_s, burst, state: Mutex::new((burst, Instant::now())) }
-    }
-
-    /// Takes one request's token, if there is one.
-    pub fn allow(&self) -> bool {
-        let Ok(mut s) = self.state.lock() else { return false };
-        let now = Instant::now();
-        let refill = now.duration_since(s.1).as_secs_f64() * self.rate_per_s;
-        s.0 = (s.0 + refill).min(self.burst);
-        s.1 = now;
-        if s.0 >= 1.0 {
-            s.0 -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
-impl Default for Limiter {
-    /// Ten pages a second, thirty at once: far above what a town's residents scan, far below what would crowd the
-    /// database the phones and coordinators need.
-    fn default() -> Limiter {
-        Limiter::new(10.0, 30.0)
-    }
+/// Whether `address` may have another page now.
+async fn allowed(st: &AppState, address: String) -> bool {
+    let key = format!("door-page:{address}");
+    let counted = st.db.call(move |tx| throttle::hit(tx, &key, PAGES_PER_CLIENT_MINUTE, 60_000, now())).await;
+    // A database that cannot count cannot book either; the page says so below.
+    counted.unwrap_or(true)
 }
 
 const PAGE_CSS: &str = r#"
@@ -172,11 +147,11 @@ fn booking_page(view: &CardView) -> String {
 /// `GET /d/{token}`: the booking page.
 pub async fn get_page(
     State(st): State<AppState>,
-    limiter: Extension<Arc<Limiter>>,
+    ClientAddr(address): ClientAddr,
     token: Result<Path<String>, PathRejection>,
 ) -> Response {
     let phone = st.settings.centre_phone.clone();
-    if !limiter.allow() {
+    if !allowed(&st, address).await {
         return refused(&Refusal::Busy, &phone);
     }
     let Ok(Path(token)) = token else { return refused(&Refusal::NotACard, &phone) };
@@ -196,12 +171,12 @@ fn form_evening(body: &[u8]) -> Option<String> {
 /// `POST /d/{token}` with `evening=YYYY-MM-DD`: books the visit.
 pub async fn post_booking(
     State(st): State<AppState>,
-    limiter: Extension<Arc<Limiter>>,
+    ClientAddr(address): ClientAddr,
     token: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let phone = st.settings.centre_phone.clone();
-    if !limiter.allow() {
+    if !allowed(&st, address).await {
         return refused(&Refusal::Busy, &phone);
     }
     let Ok(Path(token)) = token else { return refused(&Refusal::NotACard, &phone) };
@@ -234,10 +209,7 @@ pub async fn post_booking(
 
 /// The residents' pages, outside `/api/v1`: `GET` and `POST /d/{token}`, rate-limited, with small bodies.
 pub fn page_router() -> Router<AppState> {
-    Router::new()
-        .route("/d/{token}", get(get_page).post(post_booking))
-        .layer(DefaultBodyLimit::max(1024))
-        .layer(Extension(Arc::new(Limiter::default())))
+    Router::new().route("/d/{token}", get(get_page).post(post_booking)).layer(DefaultBodyLimit::max(1024))
 }
 
 #[cfg(test)]
@@ -250,12 +222,5 @@ mod tests {
         assert_eq!(form_evening(b"x=1&evening=2026%2D12%2D03").as_deref(), Some("2026-12-03"));
         assert_eq!(form_evening(b"day=2026-12-03"), None);
         assert_eq!(form_evening(&[0xFF, 0xFE]), None);
-    }
-
-    #[test]
-    fn the_limiter_lets_a_burst_through_then_refuses() {
-        let l = Limiter::new(0.001, 3.0);
-        assert!(l.allow() && l.allow() && l.allow());
-        assert!(!l.allow());
     }
 }

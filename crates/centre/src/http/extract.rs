@@ -4,10 +4,12 @@
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::connect_info::Connected;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::serve::IncomingStream;
 use jx_core::bytes::Sha256;
 use jx_core::{ResidentId, StaffId, TaskId};
 use serde::de::DeserializeOwned;
@@ -59,6 +61,35 @@ impl<S: Send + Sync> FromRequest<S> for TypedBody {
             req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
         let bytes = Bytes::from_request(req, state).await.ok();
         Ok(TypedBody { content_type, bytes })
+    }
+}
+
+/// The peer address of a connection, over plain TCP or TLS, for [`ClientAddr`].
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for PeerAddr {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, crate::tls::TlsListener>> for PeerAddr {
+    fn connect_info(stream: IncomingStream<'_, crate::tls::TlsListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
+/// The address the request came from (the peer of the connection: behind a reverse proxy, the proxy's), as text;
+/// `unknown` where the server was not started with connection info (a router driven in-process).
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<PeerAddr>>();
+        Ok(ClientAddr(peer.map_or_else(|| "unknown".into(), |c| c.0.0.ip().to_string())))
     }
 }
 

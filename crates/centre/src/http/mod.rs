@@ -12,7 +12,7 @@ mod board;
 mod callers;
 mod counter;
 mod decisions;
-mod doorcards;
+pub mod doorcards;
 pub mod extract;
 mod headers;
 mod households;

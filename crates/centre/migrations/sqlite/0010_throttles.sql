@@ -1,0 +1,8 @@
+-- Version 10 (SQLite): throttles kept in the database, shared by every replica: failed logins per login and
+-- address and per address (growing delays, never a lock a stranger can set), and the door card pages per client.
+CREATE TABLE throttles (
+    key     TEXT PRIMARY KEY,
+    count   INTEGER NOT NULL,
+    since   INTEGER NOT NULL,
+    last_at INTEGER NOT NULL
+);
