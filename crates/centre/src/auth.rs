@@ -38,22 +38,27 @@ pub fn token_key(token: &str) -> String {
     Sha256::of(token.as_bytes()).to_hex()
 }
 
-/// Stores a token for `staff` (and `device`, for a device token) that expires at `expires_at` (never, if none).
-pub fn store_token(
-    tx: &mut dyn Tx,
-    token: &str,
-    staff: StaffId,
-    device: Option<DeviceId>,
-    expires_at: Option<Timestamp>,
-) -> ApiResult<()> {
+/// A token to store: whose, for which device (none for a login session), until when (never, if none), and when
+/// its session began (a refreshed session keeps the first login's time).
+pub struct NewToken<'a> {
+    pub token: &'a str,
+    pub staff: StaffId,
+    pub device: Option<DeviceId>,
+    pub expires_at: Option<Timestamp>,
+    pub started_at: Timestamp,
+}
+
+pub fn store_token(tx: &mut dyn Tx, t: NewToken<'_>) -> ApiResult<()> {
     tx.execute(
-        "INSERT INTO tokens (token_hash, staff_id, device_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO tokens (token_hash, staff_id, device_id, expires_at, created_at, started_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
         crate::params![
-            token_key(token),
-            staff.0,
-            device.map(|d| d.to_string()),
-            expires_at.map(|t| t.millis()),
-            now().millis()
+            token_key(t.token),
+            t.staff.0,
+            t.device.map(|d| d.to_string()),
+            t.expires_at.map(|t| t.millis()),
+            now().millis(),
+            t.started_at.millis()
         ],
     )?;
     Ok(())
@@ -88,28 +93,26 @@ pub struct DeviceCaller {
     pub staff: StaffId,
 }
 
-/// staff, role, device, expires_at, revoked_at
-type TokenRow = (u32, String, Option<String>, Option<i64>, Option<i64>);
-
-/// Who holds the token whose key (see [`token_key`]) is `key`: refused if it is unknown, expired, or a revoked
-/// device's.
+/// Who holds the token whose key (see [`token_key`]) is `key`: refused if it is unknown, expired, a revoked device's,
+/// or a disabled login's.
 pub fn caller(tx: &mut dyn Tx, key: String) -> ApiResult<Caller> {
-    let row = tx.query_opt(
-        "SELECT t.staff_id, s.role, t.device_id, t.expires_at, d.revoked_at
-             FROM tokens t JOIN staff s ON s.id = t.staff_id
-             LEFT JOIN devices d ON d.device_id = t.device_id
-             WHERE t.token_hash = $1",
+    let Some(r) = tx.query_opt(
+        "SELECT t.staff_id, s.role, t.device_id, t.expires_at, d.revoked_at, s.disabled_at
+         FROM tokens t JOIN staff s ON s.id = t.staff_id
+         LEFT JOIN devices d ON d.device_id = t.device_id
+         WHERE t.token_hash = $1",
         crate::params![key],
-    )?;
-    let row: Option<TokenRow> = match row {
-        Some(r) => Some((r.u32(0)?, r.text(1)?, r.opt_text(2)?, r.opt_int(3)?, r.opt_int(4)?)),
-        None => None,
-    };
-    let Some((staff, role, device, expires, revoked)) = row else {
+    )?
+    else {
         return Err(ApiError::Unauthenticated("unknown_token", "this token is not valid".into()));
     };
+    let (staff, role, device) = (r.u32("staff_id")?, r.text("role")?, r.opt_text("device_id")?);
+    let (expires, revoked) = (r.opt_int("expires_at")?, r.opt_int("revoked_at")?);
     if expires.is_some_and(|e| e <= now().millis()) {
         return Err(ApiError::Unauthenticated("token_expired", "this token has expired; log in again".into()));
+    }
+    if r.opt_int("disabled_at")?.is_some() {
+        return Err(disabled_refusal());
     }
     let staff = StaffId(staff);
     match device {
@@ -130,18 +133,62 @@ pub fn caller(tx: &mut dyn Tx, key: String) -> ApiResult<Caller> {
     }
 }
 
-/// Trades the session token `old` of `session` for a new one with a fresh expiry; the old one stops working at once.
-pub fn refresh(tx: &mut dyn Tx, old: &str, session: StaffSession, ttl_ms: i64) -> ApiResult<LoginResponse> {
-    let n =
-        tx.execute("DELETE FROM tokens WHERE token_hash = $1 AND device_id IS NULL", crate::params![token_key(old)])?;
-    if n == 0 {
+/// The refusal of a login a coordinator disabled.
+pub fn disabled_refusal() -> ApiError {
+    ApiError::Forbidden("login_disabled", "this login has been disabled by a coordinator".into())
+}
+
+/// How long sessions last: each token `ttl_ms`, a session (through all its refreshes) `max_age_ms` at most.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionLimits {
+    pub ttl_ms: i64,
+    pub max_age_ms: i64,
+}
+
+/// Trades the session token `old` of `session` for a new one with a fresh expiry, never past the session's maximum
+/// age (then: `session_too_old`, log in again); the old one stops working at once.
+pub fn refresh(tx: &mut dyn Tx, old: &str, session: StaffSession, limits: SessionLimits) -> ApiResult<LoginResponse> {
+    let key = token_key(old);
+    let Some(r) = tx.query_opt(
+        "SELECT coalesce(started_at, created_at) AS started FROM tokens WHERE token_hash = $1 AND device_id IS NULL",
+        crate::params![&key],
+    )?
+    else {
         return Err(ApiError::BadRequest("not_a_session", "only a login session can be refreshed".into()));
+    };
+    let started = Timestamp(r.int("started")?);
+    tx.execute("DELETE FROM tokens WHERE token_hash = $1", crate::params![&key])?;
+    let at = now();
+    let deadline = started.millis().saturating_add(limits.max_age_ms);
+    if deadline <= at.millis() {
+        let hours = limits.max_age_ms / 3_600_000;
+        return Err(ApiError::Unauthenticated(
+            "session_too_old",
+            format!("this session began more than {hours} h ago; log in again"),
+        ));
     }
     let row = tx.query_one("SELECT name FROM staff WHERE id = $1", crate::params![session.staff.0])?;
     let token = new_token()?;
-    let expires_at = Timestamp(now().millis() + ttl_ms);
-    store_token(tx, &token, session.staff, None, Some(expires_at))?;
+    let expires_at = Timestamp((at.millis() + limits.ttl_ms).min(deadline));
+    let new = NewToken {
+        token: &token,
+        staff: session.staff,
+        device: None,
+        expires_at: Some(expires_at),
+        started_at: started,
+    };
+    store_token(tx, new)?;
     Ok(LoginResponse { token, expires_at, staff: session.staff, name: row.text("name")?, role: session.role })
+}
+
+/// Ends the login session of `token` at the centre (signing out): it stops working at once.
+pub fn logout(tx: &mut dyn Tx, token: &str) -> ApiResult<()> {
+    let n =
+        tx.execute("DELETE FROM tokens WHERE token_hash = $1 AND device_id IS NULL", crate::params![token_key(token)])?;
+    if n == 0 {
+        return Err(ApiError::BadRequest("not_a_session", "only a login session can be signed out".into()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -214,10 +261,21 @@ pub async fn login(
                 limits.per_address,
                 at,
             )?);
-            let row = tx
-                .query_opt("SELECT id, name, role, password_hash FROM staff WHERE login = $1", crate::params![login])?;
+            let row = tx.query_opt(
+                "SELECT id, name, role, password_hash, disabled_at FROM staff WHERE login = $1",
+                crate::params![login],
+            )?;
             let account = row
-                .map(|r| Ok::<_, ApiError>((r.u32("id")?, r.text("name")?, r.text("role")?, r.text("password_hash")?)))
+                .map(|r| {
+                    let disabled = r.opt_int("disabled_at")?.is_some();
+                    Ok::<_, ApiError>((
+                        r.u32("id")?,
+                        r.text("name")?,
+                        r.text("role")?,
+                        r.text("password_hash")?,
+                        disabled,
+                    ))
+                })
                 .transpose()?;
             Ok((wait, account))
         })
@@ -238,15 +296,20 @@ pub async fn login(
     };
     db.call(move |tx| {
         let at = now();
-        let Some((id, name, role, _)) = account.filter(|_| verified) else {
+        let Some((id, name, role, _, disabled)) = account.filter(|_| verified) else {
             throttle::fail(tx, &pair, limits.per_login, at)?;
             throttle::fail(tx, &from, limits.per_address, at)?;
             return Ok(Err(ApiError::Unauthenticated("bad_credentials", "wrong login or password".into())));
         };
         throttle::clear(tx, &pair)?;
+        if disabled {
+            return Ok(Err(disabled_refusal()));
+        }
         let token = new_token()?;
         let expires_at = Timestamp(at.millis() + ttl_ms);
-        store_token(tx, &token, StaffId(id), None, Some(expires_at))?;
+        let new =
+            NewToken { token: &token, staff: StaffId(id), device: None, expires_at: Some(expires_at), started_at: at };
+        store_token(tx, new)?;
         let role = if role == "coordinator" { Role::Coordinator } else { Role::Staff };
         Ok(Ok(LoginResponse { token, expires_at, staff: StaffId(id), name, role }))
     })

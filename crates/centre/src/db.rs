@@ -30,6 +30,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0008_bounds.sql"),
     include_str!("../migrations/sqlite/0009_uploads.sql"),
     include_str!("../migrations/sqlite/0010_throttles.sql"),
+    include_str!("../migrations/sqlite/0011_sessions.sql"),
 ];
 
 const POSTGRES_MIGRATIONS: &[&str] = &[
@@ -43,6 +44,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0008_bounds.sql"),
     include_str!("../migrations/postgres/0009_uploads.sql"),
     include_str!("../migrations/postgres/0010_throttles.sql"),
+    include_str!("../migrations/postgres/0011_sessions.sql"),
 ];
 
 /// How many migrations this build knows (the same on both back ends; checked at compile time).

@@ -3,7 +3,7 @@
 //! Domain layer: uses storage and the audit log; never the HTTP layer.
 
 use crate::audit::{self, About};
-use crate::auth::{StaffSession, new_token, store_token};
+use crate::auth::{NewToken, StaffSession, new_token, store_token};
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
 use crate::params;
@@ -22,23 +22,29 @@ pub struct StaffView {
     home_compound: Option<u32>,
     home_building: Option<u16>,
     capacity: u16,
+    /// A coordinator disabled the login: it cannot log in, and none of its tokens works.
+    disabled: bool,
 }
 
 pub fn list(tx: &mut dyn Tx) -> ApiResult<Vec<StaffView>> {
-    tx.query("SELECT id, login, name, role, home_compound, home_building, capacity FROM staff ORDER BY id", params![])?
-        .iter()
-        .map(|r| {
-            Ok(StaffView {
-                id: StaffId(r.u32("id")?),
-                login: r.text("login")?,
-                name: r.text("name")?,
-                role: r.text("role")?,
-                home_compound: r.opt_int("home_compound")?.map(|v| v as u32),
-                home_building: r.opt_int("home_building")?.map(|v| v as u16),
-                capacity: r.int("capacity")? as u16,
-            })
+    tx.query(
+        "SELECT id, login, name, role, home_compound, home_building, capacity, disabled_at FROM staff ORDER BY id",
+        params![],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(StaffView {
+            id: StaffId(r.u32("id")?),
+            login: r.text("login")?,
+            name: r.text("name")?,
+            role: r.text("role")?,
+            home_compound: r.opt_int("home_compound")?.map(|v| v as u32),
+            home_building: r.opt_int("home_building")?.map(|v| v as u16),
+            capacity: r.int("capacity")? as u16,
+            disabled: r.opt_int("disabled_at")?.is_some(),
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// Checks a phone's public key: 32 bytes as 64 hex characters, an Ed25519 point. Returns it as stored.
@@ -70,7 +76,9 @@ pub fn enrol(tx: &mut dyn Tx, session: StaffSession, req: &EnrolRequest) -> ApiR
         params![req.device.to_string(), session.staff.0, key, now().millis(), Sha256::ZERO.to_hex()],
     )?;
     let token = new_token()?;
-    store_token(tx, &token, session.staff, Some(req.device), None)?;
+    let new =
+        NewToken { token: &token, staff: session.staff, device: Some(req.device), expires_at: None, started_at: now() };
+    store_token(tx, new)?;
     let about = About { staff: Some(session.staff), device: Some(req.device), task: None };
     audit::record(tx, now(), session.staff, "enrol", about, "phone enrolled")?;
     tracing::info!(device = %req.device, staff = session.staff.0, "device enrolled");
@@ -123,4 +131,42 @@ pub fn revoke(tx: &mut dyn Tx, device: DeviceId, by: StaffId) -> ApiResult<()> {
     audit::record(tx, now(), by, "revoke", about, "phone revoked")?;
     tracing::info!(device = %device, by = by.0, "device revoked");
     Ok(())
+}
+
+/// Ends every login session of `staff` (a coordinator's decision `by`); their phones keep their device tokens.
+/// Returns how many sessions ended.
+pub fn end_sessions(tx: &mut dyn Tx, staff: StaffId, by: StaffId) -> ApiResult<u64> {
+    known(tx, staff)?;
+    let n = tx.execute("DELETE FROM tokens WHERE staff_id = $1 AND device_id IS NULL", params![staff.0])?;
+    let about = About { staff: Some(staff), ..About::default() };
+    audit::record(tx, now(), by, "end_sessions", about, &format!("{n} sessions ended"))?;
+    Ok(n)
+}
+
+/// Disables (or enables again) the login of `staff`, a coordinator's decision `by` about someone else: disabled, it
+/// cannot log in, its sessions end, and none of its tokens works, its phones' included (so the owner of a revoked
+/// phone cannot enrol another until a coordinator enables the login again).
+pub fn set_disabled(tx: &mut dyn Tx, staff: StaffId, disabled: bool, by: StaffId) -> ApiResult<()> {
+    if staff == by {
+        return Err(ApiError::Conflict(
+            "not_yourself",
+            "a coordinator cannot disable or enable their own login".into(),
+        ));
+    }
+    known(tx, staff)?;
+    let at = disabled.then(|| now().millis());
+    tx.execute("UPDATE staff SET disabled_at = $2 WHERE id = $1", params![staff.0, at])?;
+    if disabled {
+        tx.execute("DELETE FROM tokens WHERE staff_id = $1 AND device_id IS NULL", params![staff.0])?;
+    }
+    let (what, text) = if disabled { ("disable_login", "login disabled") } else { ("enable_login", "login enabled") };
+    audit::record(tx, now(), by, what, About { staff: Some(staff), ..About::default() }, text)?;
+    tracing::info!(staff = staff.0, by = by.0, disabled, "a login was disabled or enabled");
+    Ok(())
+}
+
+fn known(tx: &mut dyn Tx, staff: StaffId) -> ApiResult<()> {
+    tx.query_opt("SELECT id FROM staff WHERE id = $1", params![staff.0])?
+        .map(|_| ())
+        .ok_or_else(|| ApiError::NotFound(format!("no staff member {staff}")))
 }

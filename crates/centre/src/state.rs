@@ -25,6 +25,8 @@ pub struct Settings {
     /// A built web app to serve at `/` (the output of the README's run command).
     pub app_dir: Option<PathBuf>,
     pub session_ttl_ms: i64,
+    /// How long a login session lasts at most, however often it is refreshed.
+    pub session_max_age_ms: i64,
     pub max_json_bytes: usize,
     pub max_import_bytes: usize,
     pub max_blob_bytes: usize,
@@ -56,6 +58,7 @@ impl Settings {
             demo_assigned: false,
             app_dir: None,
             session_ttl_ms: 12 * 3_600_000,
+            session_max_age_ms: 24 * 3_600_000,
             max_json_bytes: 4 * 1024 * 1024,
             max_import_bytes: 8 * 1024 * 1024,
             max_blob_bytes: 10 * 1024 * 1024,

@@ -151,3 +151,53 @@ async fn a_data_directory_open_to_others_is_closed_at_start() {
     assert_eq!(mode, 0o700, "the data directory is owner-only after start");
     running.abort();
 }
+
+#[tokio::test]
+async fn sessions_end_on_sign_out_at_their_maximum_age_and_when_a_coordinator_ends_them() {
+    let c = centre_with(|s| {
+        s.session_ttl_ms = 60_000;
+        s.session_max_age_ms = 1_500;
+    })
+    .await;
+    // Sign-out ends the token at the centre.
+    let token = c.login("s08").await;
+    let (status, _) = c.call(Method::POST, "/auth/logout", Some(&token), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = c.call(Method::GET, "/keyring", Some(&token), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unknown_token")));
+    // A refresh never carries a session past its maximum age: the new token expires with the session, and a
+    // refresh after that is refused.
+    let token = c.login("s08").await;
+    let (status, body) = c.call(Method::POST, "/auth/refresh", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let refreshed = body["token"].as_str().expect("token").to_string();
+    let expires = body["expires_at"].as_i64().expect("expiry");
+    assert!(expires <= jx_centre::db::now().millis() + 1_500, "the refresh stayed within the session's age");
+    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    let (status, body) = c.call(Method::POST, "/auth/refresh", Some(&refreshed), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // A coordinator ends a member's sessions, and disables a login: it cannot log in, its phone stops working, and it
+    // cannot enrol another phone, until enabled again.
+    let c = centre().await;
+    let coord = c.coordinator().await;
+    let phone = c.phone(9).await;
+    let session = c.login("s09").await;
+    let (status, body) = c.call(Method::POST, "/staff/9/sessions/end", Some(&coord), None).await;
+    assert_eq!((status, body["ended"].as_u64()), (StatusCode::OK, Some(2)), "{body}");
+    assert_eq!(c.call(Method::GET, "/keyring", Some(&session), None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(c.call(Method::GET, "/keyring", Some(&phone.token), None).await.0, StatusCode::OK, "the phone goes on");
+    let (status, _) = c.call(Method::POST, "/staff/9/disable", Some(&coord), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = try_login(&c, "s09", jx_centre::town::DEMO_PASSWORD).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("login_disabled")), "{body}");
+    let (status, body) = c.call(Method::GET, "/keyring", Some(&phone.token), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("login_disabled")), "{body}");
+    let me = c.call(Method::GET, "/staff", Some(&coord), None).await.1;
+    let c1 = me.as_array().and_then(|a| a.iter().find(|s| s["login"] == "c1")).map(|s| s["id"].clone()).expect("c1");
+    let (status, body) = c.call(Method::POST, &format!("/staff/{c1}/disable"), Some(&coord), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("not_yourself")));
+    let (status, _) = c.call(Method::POST, "/staff/9/enable", Some(&coord), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(try_login(&c, "s09", jx_centre::town::DEMO_PASSWORD).await.0, StatusCode::OK);
+    assert_eq!(c.call(Method::GET, "/keyring", Some(&phone.token), None).await.0, StatusCode::OK);
+}

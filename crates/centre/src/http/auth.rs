@@ -8,6 +8,7 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use jx_core::wire::{LoginRequest, LoginResponse};
 
 pub fn routes() -> Vec<Route> {
@@ -16,6 +17,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/api/v1/openapi.json", openapi),
         Route::post("/api/v1/auth/login", login),
         Route::post("/api/v1/auth/refresh", refresh),
+        Route::post("/api/v1/auth/logout", logout),
     ]
 }
 
@@ -36,6 +38,14 @@ async fn login(
 async fn refresh(State(st): State<AppState>, session: StaffSession, req: Request) -> ApiResult<Json<LoginResponse>> {
     let (parts, _) = req.into_parts();
     let old = bearer(&parts)?;
-    let ttl = st.settings.session_ttl_ms;
-    st.db.call(move |tx| auth::refresh(tx, &old, session, ttl)).await.map(Json)
+    let limits = auth::SessionLimits { ttl_ms: st.settings.session_ttl_ms, max_age_ms: st.settings.session_max_age_ms };
+    st.db.call(move |tx| auth::refresh(tx, &old, session, limits)).await.map(Json)
+}
+
+/// Signs out: the session's token stops working at the centre at once.
+async fn logout(State(st): State<AppState>, _session: StaffSession, req: Request) -> ApiResult<StatusCode> {
+    let (parts, _) = req.into_parts();
+    let token = bearer(&parts)?;
+    st.db.call(move |tx| auth::logout(tx, &token)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,6 @@
 //! `/staff` and `/devices`: the team, enrolling a phone, the phones, revoking one.
 
-use super::extract::ApiJson;
+use super::extract::{ApiJson, parse_staff};
 use super::route::Route;
 use crate::auth::{Coordinator, StaffSession};
 use crate::error::{ApiError, ApiResult};
@@ -18,7 +18,32 @@ pub fn routes() -> Vec<Route> {
         Route::post("/api/v1/devices", enrol),
         Route::get("/api/v1/devices", list_devices),
         Route::post("/api/v1/devices/{device}/revoke", revoke),
+        Route::post("/api/v1/staff/{staff}/sessions/end", end_sessions),
+        Route::post("/api/v1/staff/{staff}/disable", disable::<true>),
+        Route::post("/api/v1/staff/{staff}/enable", disable::<false>),
     ]
+}
+
+/// Ends every login session of a team member or coordinator (not their phones').
+async fn end_sessions(
+    State(st): State<AppState>,
+    c: Coordinator,
+    Path(staff): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let staff = parse_staff(&staff)?;
+    let ended = st.db.call(move |tx| staff::end_sessions(tx, staff, c.staff)).await?;
+    Ok(Json(serde_json::json!({ "ended": ended })))
+}
+
+/// Disables a login (`DISABLE`) or enables it again.
+async fn disable<const DISABLE: bool>(
+    State(st): State<AppState>,
+    c: Coordinator,
+    Path(staff): Path<String>,
+) -> ApiResult<StatusCode> {
+    let staff = parse_staff(&staff)?;
+    st.db.call(move |tx| staff::set_disabled(tx, staff, DISABLE, c.staff)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_staff(State(st): State<AppState>, _c: Coordinator) -> ApiResult<Json<Vec<StaffView>>> {
