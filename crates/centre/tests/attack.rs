@@ -157,17 +157,8 @@ fn jpeg_claiming(mut jpeg: Vec<u8>, width: u16, height: u16) -> Vec<u8> {
 }
 
 async fn put(c: &Centre, token: &str, ctype: &str, bytes: &[u8]) -> (StatusCode, Value) {
-    let res = c
-        .http
-        .put(format!("{}/blobs/{}", c.url, jx_core::bytes::Sha256::of(bytes)))
-        .bearer_auth(token)
-        .header("content-type", ctype)
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .expect("sent");
-    let status = res.status();
-    (status, res.json().await.unwrap_or_default())
+    let url = format!("{}/blobs/{}", c.url, jx_core::bytes::Sha256::of(bytes));
+    answer(c.http.put(url).bearer_auth(token).header("content-type", ctype).body(bytes.to_vec())).await
 }
 
 #[tokio::test]
@@ -231,17 +222,10 @@ async fn an_import_range_checks_every_number_and_refuses_control_characters_row_
          delivery,ATK-5,1,陈静,13712345678,1,1,1,401,0,0,0,\n",
         "9".repeat(40)
     );
-    let res = c
-        .http
-        .post(format!("{}/tasks/import?mode=good_rows", c.url))
-        .bearer_auth(&coord)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.expect("json");
+    let url = format!("{}/tasks/import?mode=good_rows", c.url);
+    let (status, body) =
+        answer(c.http.post(url).bearer_auth(&coord).header("content-type", "text/csv").body(csv)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["imported"], 1, "only the good row: {body}");
     let errors: Vec<(u64, String, String)> = body["errors"]
         .as_array()
@@ -292,10 +276,7 @@ async fn every_response_carries_the_security_headers() {
 async fn the_door_card_pages_are_limited_per_client_so_one_cannot_block_every_resident() {
     let c = centre().await;
     let base = c.running.as_ref().expect("running").url();
-    let from = |ip: &str| {
-        reqwest::Client::builder().local_address(ip.parse::<std::net::IpAddr>().ok()).build().expect("client")
-    };
-    let (flood, resident) = (from("127.0.0.5"), from("127.0.0.6"));
+    let (flood, resident) = (client_from("127.0.0.5"), client_from("127.0.0.6"));
     let limit = jx_centre::http::doorcards::PAGES_PER_CLIENT_MINUTE;
     for _ in 0..limit {
         let res = flood.get(format!("{base}/d/not-a-card")).send().await.expect("sent");

@@ -17,18 +17,10 @@ async fn try_login(c: &Centre, login: &str, password: &str) -> (StatusCode, Valu
     c.call(Method::POST, "/auth/login", None, Some(json!({"login": login, "password": password}))).await
 }
 
-/// A login attempt from loopback address `from` (127.0.0.x: each is another client to the centre).
+/// A login attempt from loopback address `from` (each is another client to the centre).
 async fn login_from(c: &Centre, from: &str, login: &str, password: &str) -> (StatusCode, Value) {
-    let client =
-        reqwest::Client::builder().local_address(from.parse::<std::net::IpAddr>().ok()).build().expect("client");
-    let res = client
-        .post(format!("{}/auth/login", c.url))
-        .json(&json!({"login": login, "password": password}))
-        .send()
+    answer(client_from(from).post(format!("{}/auth/login", c.url)).json(&json!({"login": login, "password": password})))
         .await
-        .expect("sent");
-    let status = res.status();
-    (status, res.json().await.unwrap_or_default())
 }
 
 #[tokio::test]

@@ -202,6 +202,18 @@ impl Phone {
     }
 }
 
+/// Sends `req` and reads the answer's status and JSON body (`null` for a body that is not JSON).
+pub async fn answer(req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let res = req.send().await.expect("reaches the centre");
+    let status = res.status();
+    (status, res.json().await.unwrap_or_default())
+}
+
+/// A client whose requests come from loopback address `ip` (127.0.0.x: each is another client to the centre).
+pub fn client_from(ip: &str) -> Client {
+    Client::builder().local_address(ip.parse::<std::net::IpAddr>().ok()).build().expect("client")
+}
+
 /// A real Ed25519 public key (hex), as a phone would register it.
 pub fn public_key(seed: u8) -> String {
     jx_core::sign::DeviceKey::from_secret([seed; 32]).public_hex()
