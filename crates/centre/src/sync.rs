@@ -199,17 +199,24 @@ pub fn parse_cursor(since: Option<&str>) -> ApiResult<i64> {
 
 /// The device's tasks that changed since `since`, at most `limit` changes.
 pub fn pull(tx: &mut dyn Tx, caller: DeviceCaller, since: i64, limit: usize) -> ApiResult<PullResponse> {
-    // Asking for what came after `since`, the phone says it has stored everything up to it (a cursor beyond any
-    // change issued counts as the last one issued). The board reads this to tell whether a phone may still hold
-    // a task that was taken from it.
+    // Asking for what came after `since`, the phone says it has stored everything up to it. The board reads this to
+    // tell whether a phone may still hold a task that was taken from it.
     let issued = tx
         .query_opt("SELECT version FROM staff_feed WHERE staff_id = $1", params![caller.staff.0])?
         .map(|r| r.int("version"))
         .transpose()?
         .unwrap_or(0);
+    // A cursor past everything issued to this member is not one the centre gave (a database restored from a
+    // backup, a phone that belonged to someone else): the phone must fetch everything again, never skip a gap.
+    if since > issued {
+        return Err(ApiError::Conflict(
+            "cursor_unknown",
+            format!("the centre never issued cursor {since} to this phone's team member; pull again from the start"),
+        ));
+    }
     tx.execute(
         "UPDATE devices SET pulled_to = $2 WHERE device_id = $1 AND pulled_to < $2",
-        params![caller.device.to_string(), since.min(issued)],
+        params![caller.device.to_string(), since],
     )?;
     let page = log::feed_page(tx, caller.staff, since, limit)?;
     let more = page.len() == limit;

@@ -309,10 +309,21 @@ impl SyncEngine {
     }
 
     async fn pull(&self, report: &mut RoundReport) -> Result<(), SyncError> {
+        let mut restarted = false;
         loop {
             let since = self.with_store(|s| s.cursor()).await?.unwrap_or_default();
             let path = format!("/sync/pull?since={since}&limit={}", self.config.pull_page);
-            let page: PullResponse = self.call(Method::GET, &path, None, report).await?;
+            let page: PullResponse = match self.call(Method::GET, &path, None, report).await {
+                Ok(page) => page,
+                // The centre does not know this cursor (its database was restored from a backup, say): fetch
+                // everything again from the start rather than miss what lies between. Once a round.
+                Err(SyncError::Refused { code, .. }) if code == "cursor_unknown" && !restarted => {
+                    restarted = true;
+                    self.with_store(|s| s.set_cursor("")).await?;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let mut upserts: Vec<(TaskSheet, Vec<Envelope>)> = Vec::new();
             let mut removals: Vec<TaskId> = Vec::new();
             for change in page.changes {

@@ -209,6 +209,38 @@ async fn a_revoked_phone_stops_and_says_why() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_the_centre_never_issued_makes_the_phone_fetch_everything_again() {
+    let centre = Centre::start().await;
+    let api = centre.api();
+    let coord = login(&api, "c1").await;
+    let root = tempfile::tempdir().expect("tempdir");
+    let phone = enrol(&api, root.path(), 3).await;
+    assign(&api, &coord, 3, 4).await;
+    let store = Arc::new(Mutex::new(Store::open(&phone.dir).expect("opens")));
+    let engine =
+        SyncEngine::new(Arc::clone(&store), quick_config(format!("http://{}", centre.addr()), phone.token.clone()))
+            .expect("engine");
+    // A cursor from another life (a centre restored from an older backup): the centre says it does not know it...
+    let res = reqwest::Client::new()
+        .get(format!("{api}/sync/pull?since=999999"))
+        .bearer_auth(&phone.token)
+        .send()
+        .await
+        .expect("reaches the centre");
+    assert_eq!(res.status(), reqwest::StatusCode::CONFLICT);
+    let v: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(v["code"], "cursor_unknown", "{v}");
+    // ...and a phone holding one fetches everything again, rather than skipping what lies between.
+    store.lock().expect("lock").set_cursor("999999").expect("cursor");
+    let report = engine.sync_now().await.expect("syncs");
+    assert_eq!(report.tasks_updated, 4, "{report:?}");
+    let tasks: usize =
+        store.lock().expect("lock").tonight(phone.staff).expect("route").iter().map(|s| s.tasks.len()).sum();
+    assert_eq!(tasks, 4);
+    assert_ne!(store.lock().expect("lock").cursor().expect("cursor").as_deref(), Some("999999"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn randomised_faults_kills_and_restarts_lose_nothing_and_duplicate_nothing() {
     let runs: u64 = std::env::var("JX_FAULT_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
     let deadline = Instant::now() + Duration::from_secs(240);
