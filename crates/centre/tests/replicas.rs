@@ -126,7 +126,7 @@ async fn enrol(api: &str, dir: &Path, n: u32) -> Phone {
         .expect("token")
         .to_string();
     let device = jx_core::DeviceId(uuid::Uuid::now_v7());
-    let mut store = Store::open(&dir.join(format!("phone-{n}"))).expect("a store");
+    let mut store = Store::open(dir.join(format!("phone-{n}"))).expect("a store");
     let key = store.public_key_hex().expect("key");
     let v = call(
         reqwest::Method::POST,
