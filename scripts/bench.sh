@@ -21,3 +21,5 @@ cargo bench -p jx-sync --bench sync
 start_throwaway_postgres
 step "centre (SQLite and PostgreSQL)"
 cargo bench -p jx-centre --bench centre -- "$@"
+step "centre replicas: ingest from 200 phones, SQLite and PostgreSQL through 1, 2 and 4 replicas"
+cargo bench -p jx-centre --bench replicas -- "$@"
