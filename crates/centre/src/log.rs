@@ -166,6 +166,19 @@ pub fn refold(tx: &mut dyn Tx, task: TaskId, kind: TaskKind, before: &TaskState)
 /// Stores `after`, a task's state folded by the caller from every accepted event, and records who must hear of the
 /// change (as [`refold`]); for a caller that has just folded the history itself, so it is not folded twice.
 pub fn store_state(tx: &mut dyn Tx, task: TaskId, before: &TaskState, after: TaskState) -> ApiResult<TaskState> {
+    let (after, told) = store_state_untold(tx, task, before, after)?;
+    tell_all(tx, told)?;
+    Ok(after)
+}
+
+/// [`store_state`], leaving the telling to the caller: who must hear of the change comes back, for a caller that
+/// changes a task many times in one transaction (a push) to tell each once, at the end.
+pub fn store_state_untold(
+    tx: &mut dyn Tx,
+    task: TaskId,
+    before: &TaskState,
+    after: TaskState,
+) -> ApiResult<(TaskState, Vec<(StaffId, String)>)> {
     tx.execute(
         "UPDATE tasks SET status = $2, assignee = $3, attempts = $4, conflicts = $5, state = $6 WHERE task_id = $1",
         params![
@@ -177,7 +190,8 @@ pub fn store_state(tx: &mut dyn Tx, task: TaskId, before: &TaskState, after: Tas
             to_json(&after)?
         ],
     )?;
-    if let Some(s) = after.assignee {
+    // Everyone the task was ever assigned to, written when it comes to them.
+    if let Some(s) = after.assignee.filter(|s| before.assignee != Some(*s)) {
         tx.execute(
             "INSERT INTO task_assignees (task_id, staff_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             params![task.to_string(), s.0],
@@ -187,8 +201,7 @@ pub fn store_state(tx: &mut dyn Tx, task: TaskId, before: &TaskState, after: Tas
     if let Some(b) = before.assignee.filter(|b| Some(*b) != after.assignee) {
         told.push((b, task.to_string()));
     }
-    tell_all(tx, told)?;
-    Ok(after)
+    Ok((after, told))
 }
 
 /// A coordinator's (or the centre's) decision about a task, appended to that actor's chain at the centre's

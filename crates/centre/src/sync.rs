@@ -68,12 +68,16 @@ pub fn push(
         log::lock_task(tx, t)?;
     }
     let mut results = Vec::with_capacity(events.len());
+    // Whose phones must hear of which task: each pair once a push, however many of its facts touched the task.
+    let mut told = std::collections::BTreeSet::new();
     for e in events {
-        let outcome = ingest_one(tx, caller, &public, &e, &mut last_seq, &mut last_hash, (received, window))?;
+        let outcome =
+            ingest_one(tx, caller, &public, &e, &mut last_seq, &mut last_hash, (received, window), &mut told)?;
         // Ids, kinds and outcomes only: an event's payload carries codes, positions and notes.
         tracing::debug!(event = %e.id, task = %e.task, kind = %e.kind(), seq = e.seq, outcome = ?outcome_name(&outcome), "ingest");
         results.push(PushResult { event: e.id, outcome });
     }
+    log::tell_all(tx, told.into_iter().collect())?;
     tx.execute(
         "UPDATE devices SET last_seq = $2, last_hash = $3 WHERE device_id = $1",
         params![caller.device.to_string(), last_seq, last_hash.to_hex()],
@@ -90,6 +94,7 @@ fn ingest_one(
     last_seq: &mut i64,
     last_hash: &mut Sha256,
     (received, window): (jx_core::Timestamp, bounds::Window),
+    told: &mut std::collections::BTreeSet<(jx_core::StaffId, String)>,
 ) -> ApiResult<PushOutcome> {
     let known = tx.query_opt("SELECT encoded FROM events WHERE event_id = $1", params![e.id.to_string()])?;
     if let Some(bytes) = known.map(|r| r.bytes(0)).transpose()? {
@@ -181,7 +186,8 @@ fn ingest_one(
         doorcard::on_left(tx, e, card)?;
     }
     // The history was folded once, above, with the event in it: that is the task's new state.
-    log::store_state(tx, e.task, &before, folded)?;
+    let (_, tell) = log::store_state_untold(tx, e.task, &before, folded)?;
+    told.extend(tell);
     Ok(PushOutcome::Accepted)
 }
 
