@@ -33,7 +33,9 @@ bash scripts/schemathesis.sh
 
 start_throwaway_postgres
 step "the centre's conformance suite again, on PostgreSQL"
-JX_TEST_POSTGRES="$JX_TEST_POSTGRES" cargo test --workspace --test api --test proof --test geo --test hardening --test coordinator --test doorcard --test household --test schema --test feed --test attack --test replicas
+JX_TEST_POSTGRES="$JX_TEST_POSTGRES" cargo test --workspace --test api --test proof --test geo --test hardening --test coordinator --test doorcard --test household --test schema --test feed --test attack
+step "three replicas on one PostgreSQL, twenty phones, SIGKILLs (it prints what it did)"
+JX_TEST_POSTGRES="$JX_TEST_POSTGRES" cargo test --workspace --test replicas -- --nocapture
 
 step "the desktop build compiles"
 ensure_desktop_libs
