@@ -3,12 +3,15 @@
 //!
 //! Run: `cargo bench -p jx-centre --bench centre` (add `-- --quick` for a shorter run).
 
+mod common;
+
+use common::{assign, fresh_database, login};
 use jx_centre::{Settings, start, town};
 use jx_core::bytes::Sha256;
 use jx_core::event::{Actor, Envelope, EventPayload, FailureReason};
 use jx_core::model::{ProofPolicy, Task, TaskKind};
 use jx_core::rng::SplitMix64;
-use jx_core::wire::{Decision, PushResponse};
+use jx_core::wire::PushResponse;
 use jx_core::{DeviceId, EventId, StaffId, TaskId, Timestamp};
 use reqwest::Client;
 use serde_json::json;
@@ -32,25 +35,12 @@ fn pct(v: &mut [Duration], p: f64) -> Duration {
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
-async fn login(http: &Client, url: &str, login: &str) -> String {
-    let res: serde_json::Value = http
-        .post(format!("{url}/auth/login"))
-        .json(&json!({"login": login, "password": town::DEMO_PASSWORD}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    res["token"].as_str().expect("token").to_string()
-}
-
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let mut backends = vec![("SQLite", None)];
     match std::env::var("JX_TEST_POSTGRES") {
-        Ok(admin) => backends.push(("PostgreSQL", Some(fresh_database(admin).await))),
+        Ok(admin) => backends.push(("PostgreSQL", Some(fresh_database(&admin).await))),
         Err(_) => println!("(JX_TEST_POSTGRES is not set: SQLite only; scripts/bench.sh runs both)"),
     }
     let mut all = Vec::new();
@@ -67,17 +57,6 @@ async fn main() {
             println!("- {}: {:.2}×", x.what, y.rate / x.rate);
         }
     }
-}
-
-async fn fresh_database(admin: String) -> String {
-    tokio::task::spawn_blocking(move || {
-        let name = format!("jx_bench_{}", uuid::Uuid::now_v7().simple());
-        let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("cluster answers");
-        c.batch_execute(&format!("CREATE DATABASE {name}")).expect("created");
-        format!("{}/{name}", admin.rsplit_once('/').expect("url").0)
-    })
-    .await
-    .expect("joined")
 }
 
 fn print(rows: &[Row]) {
@@ -159,14 +138,7 @@ async fn run(quick: bool, database: Option<String>) -> (Vec<Row>, Duration) {
             .iter()
             .map(|t| t["id"].as_str().expect("id").parse().expect("task id"))
             .collect();
-        for t in &mine {
-            http.post(format!("{url}/tasks/{t}/decisions"))
-                .bearer_auth(&coord)
-                .json(&Decision::Assign { staff: StaffId(s) })
-                .send()
-                .await
-                .expect("assign");
-        }
+        assign(&http, &url, &coord, StaffId(s), &mine).await;
         let session = login(&http, &url, &format!("s{s:02}")).await;
         let device = DeviceId(uuid::Uuid::now_v7());
         let enrol: serde_json::Value = http

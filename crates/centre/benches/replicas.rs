@@ -5,10 +5,13 @@
 //! Run: `bash scripts/bench.sh` (it starts a throwaway PostgreSQL), or `cargo bench -p jx-centre --bench replicas`
 //! with `JX_TEST_POSTGRES` set to a cluster's admin URL (`-- --quick` for a shorter run).
 
-use jx_centre::{RunningCentre, Settings, start, town};
+mod common;
+
+use common::{assign, fresh_database, login};
+use jx_centre::{RunningCentre, Settings, start};
 use jx_core::bytes::Sha256;
 use jx_core::event::{Actor, Envelope, EventPayload, FailureReason};
-use jx_core::wire::{Decision, PushResponse};
+use jx_core::wire::PushResponse;
 use jx_core::{DeviceId, EventId, StaffId, TaskId, Timestamp};
 use reqwest::Client;
 use serde_json::json;
@@ -18,31 +21,6 @@ const DEVICES: usize = 200;
 const STAFF: u32 = 20;
 const TASKS_EACH: usize = 15;
 const BATCH: usize = 100;
-
-async fn login(http: &Client, url: &str, login: &str) -> String {
-    let res: serde_json::Value = http
-        .post(format!("{url}/auth/login"))
-        .json(&json!({"login": login, "password": town::DEMO_PASSWORD}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    res["token"].as_str().expect("token").to_string()
-}
-
-async fn fresh_database(admin: &str) -> String {
-    let admin = admin.to_string();
-    tokio::task::spawn_blocking(move || {
-        let name = format!("jx_bench_{}", uuid::Uuid::now_v7().simple());
-        let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("cluster answers");
-        c.batch_execute(&format!("CREATE DATABASE {name}")).expect("created");
-        format!("{}/{name}", admin.rsplit_once('/').expect("url").0)
-    })
-    .await
-    .expect("joined")
-}
 
 /// A phone: its staff member, device, token, key seed and tasks.
 struct Phone {
@@ -83,14 +61,7 @@ async fn setup(database: Option<String>, replicas: usize, dir: &std::path::Path)
             .iter()
             .map(|t| t["id"].as_str().expect("id").parse().expect("task id"))
             .collect();
-        for t in &tasks {
-            http.post(format!("{url}/tasks/{t}/decisions"))
-                .bearer_auth(&coord)
-                .json(&Decision::Assign { staff: StaffId(s) })
-                .send()
-                .await
-                .expect("assign");
-        }
+        assign(&http, &url, &coord, StaffId(s), &tasks).await;
         let session = login(&http, &url, &format!("s{s:02}")).await;
         for k in 0..DEVICES / STAFF as usize {
             let seed = (s as usize * 10 + k) as u8;
